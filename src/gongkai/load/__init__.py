@@ -1,0 +1,103 @@
+"""File → Document. The loader is chosen by what the bytes are, not by the file's name.
+
+Each loader is a function `(data: bytes, path: str | None) -> Document` registered under a kind
+in LOADERS; sniff() names the kind. Loaders for heavy formats import their libraries lazily so
+that reading a text report costs nothing more.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from gongkai.document import Document, LoadError
+from gongkai.load.text import decode, load_text
+
+# Larger files are refused before they are read: no report comes near it.
+MAX_BYTES = int(os.environ.get("GONGKAI_MAX_BYTES", 100 * 1024 * 1024))
+
+Loader = Callable[[bytes, "str | None"], Document]
+
+
+def _text(data: bytes, path: str | None) -> Document:
+    text = decode(data, path)
+    kind = "markdown" if path and path.lower().endswith((".md", ".markdown")) else "text"
+    return load_text(text, path, kind)
+
+
+# kind → "module:function" (imported when first needed) or a function.
+LOADERS: dict[str, str | Loader] = {
+    "text": _text,
+    "html": "gongkai.load.html:load_html",
+    "docx": "gongkai.load.docx:load_docx",
+    "office": "gongkai.load.office:load_office",
+    "pdf": "gongkai.load.pdf:load_pdf",
+    "image": "gongkai.load.ocr:load_image",
+}
+
+
+def sniff(data: bytes, path: str | None = None) -> str:
+    """The kind of document the bytes hold."""
+    head = data[:4096]
+    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"  # the DOCX loader says so clearly when the zip is something else
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "office"  # OLE2: .doc, .wps, .et
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")) or (
+        head.startswith(b"RIFF") and head[8:12] == b"WEBP"
+    ):
+        return "image"
+    if head.startswith(b"{\\rtf"):
+        return "office"
+    lowered = head.lower()
+    if any(tag in lowered for tag in (b"<html", b"<!doctype html", b"<table", b"<body", b"<p>", b"<div")):
+        return "html"
+    return "text"
+
+
+def _resolve(kind: str) -> Loader:
+    target = LOADERS.get(kind)
+    if target is None:
+        raise LoadError(None, f"不支持的文件类型 {kind} (unsupported document type)")
+    if callable(target):
+        return target
+    module, _, func = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), func)
+    except ImportError as exc:
+        raise LoadError(None, f"读取 {kind} 文件所需的组件未安装 (loader for {kind} unavailable: {exc})") from exc
+
+
+def load_bytes(data: bytes, path: str | None = None, kind: str | None = None) -> Document:
+    kind = kind or sniff(data, path)
+    try:
+        return _resolve(kind)(data, path)
+    except LoadError as exc:
+        if exc.path is None:
+            raise LoadError(path, exc.problem) from exc
+        raise
+
+
+def load(path: str | os.PathLike[str], kind: str | None = None) -> Document:
+    """Read a report file into a Document; LoadError names the file and the problem."""
+    p = Path(path)
+    name = str(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise LoadError(name, f"无法读取文件 (cannot read: {exc.strerror or exc})") from exc
+    if p.is_dir():
+        raise LoadError(name, "是目录而不是文件 (is a directory)")
+    if size > MAX_BYTES:
+        raise LoadError(name, f"文件过大：{size} 字节，上限 {MAX_BYTES} 字节 (file too large)")
+    if size == 0:
+        raise LoadError(name, "文件为空 (empty file)")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise LoadError(name, f"无法读取文件 (cannot read: {exc.strerror or exc})") from exc
+    return load_bytes(data, name, kind)

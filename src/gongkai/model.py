@@ -1,0 +1,126 @@
+"""The data every stage passes on: a parsed Report of Cells, and the Findings a check makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Number = int | float
+
+
+@dataclass(slots=True, kw_only=True)
+class Provenance:
+    """Where a figure or a piece of text came from in its document.
+
+    A plain dataclass rather than a pydantic model: loaders make one per cell, and pydantic
+    validates and serialises it as part of the models that hold it.
+    """
+
+    line: int | None = None  # 1-based line of the document's text (text-like sources)
+    start: int | None = None  # character offsets in the document's text
+    end: int | None = None
+    page: int | None = None  # 1-based page (PDF, scans)
+    bbox: tuple[float, float, float, float] | None = None  # x0, top, x1, bottom in points
+    table: int | None = None  # 0-based index of the table in the document
+    row: int | None = None  # 0-based row and column in that table's grid
+    col: int | None = None
+
+    def describe(self) -> str:
+        """第12行 / 第3页 — the place a person can look up."""
+        parts = []
+        if self.page is not None:
+            parts.append(f"第{self.page}页")
+        if self.line is not None:
+            parts.append(f"第{self.line}行")
+        if self.table is not None and self.row is not None:
+            parts.append(f"表格{self.table + 1}第{self.row + 1}行" + (f"第{self.col + 1}列" if self.col is not None else ""))
+        return "，".join(parts) or "位置不详"
+
+
+class Cell(BaseModel):
+    key: str
+    value: Number | None = None  # None: the document does not state it
+    raw: str | None = None  # the text printed in the cell ("1,234件", "", "—")
+    provenance: Provenance | None = None
+    confidence: float = 1.0  # < 1 for OCR or deduced values
+    note: str | None = None  # how the value was read when it was not plain (deduced, shifted)
+
+
+class Section(BaseModel):
+    number: str  # 一 … 六
+    title: str  # the heading as printed
+    text: str
+    provenance: Provenance | None = None
+
+
+class TableLayout(BaseModel):
+    """What the parser saw of one of the format's tables: the checker's completeness input."""
+
+    found: bool = False
+    columns: list[str] = Field(default_factory=list)  # column keys the header prints
+    missing_columns: list[str] = Field(default_factory=list)
+    rows: dict[str, RowLayout] = Field(default_factory=dict)  # by row key, as printed
+    provenance: Provenance | None = None
+
+
+class RowLayout(BaseModel):
+    label: str  # the label as printed
+    printed: int  # how many value cells the row printed
+    expected: int  # how many the format (and the header's columns) asks for
+    provenance: Provenance | None = None
+
+
+TableLayout.model_rebuild()
+
+
+class Report(BaseModel):
+    source: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    format: str = "2021"
+    title: str | None = None
+    title_provenance: Provenance | None = None
+    cells: dict[str, Cell] = Field(default_factory=dict)
+    sections: list[Section] = Field(default_factory=list)
+    tables: dict[str, TableLayout] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)  # what the parser noticed about the layout
+    parser_version: str | None = None
+
+    def value(self, key: str) -> Number | None:
+        cell = self.cells.get(key)
+        return cell.value if cell else None
+
+    def values(self) -> dict[str, Number | None]:
+        return {key: cell.value for key, cell in self.cells.items()}
+
+    def section(self, number: str) -> Section | None:
+        return next((s for s in self.sections if s.number == number), None)
+
+    def nested(self) -> dict[str, Any]:
+        """The values nested by their dotted keys, with agency, year and format: the JSON contract."""
+        out: dict[str, Any] = {"agency": self.agency, "year": self.year, "format": self.format}
+        for key, cell in self.cells.items():
+            node = out
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = cell.value
+        return out
+
+
+Severity = Literal["error", "warning", "info"]
+
+
+class Finding(BaseModel):
+    """One thing a check found: which rule, which cells, what was expected and found, and where."""
+
+    rule: str
+    severity: Severity
+    message: str  # Chinese, for people
+    cells: list[str] = Field(default_factory=list)
+    expected: Any = None
+    found: Any = None
+    locations: list[Provenance] = Field(default_factory=list)
+    inferred: dict[str, Number] | None = None  # values the sums imply for blank cells

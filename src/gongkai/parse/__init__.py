@@ -1,0 +1,71 @@
+"""Document → Report, driven by the format definition."""
+
+from __future__ import annotations
+
+from gongkai.document import Document, LoadError, Paragraph, TableRow
+from gongkai.formats import DEFAULT_FORMAT, Format, all_formats, load_format
+from gongkai.model import Report
+from gongkai.parse.meta import find_title, guess_year
+from gongkai.parse.sections import narrative, split_sections
+from gongkai.parse.tables import READERS
+from gongkai.text import normalize_label
+
+PARSER_VERSION = "1"
+
+
+def document_text(doc: Document) -> str:
+    if doc.text:
+        return doc.text
+    return "\n".join(
+        "\t".join(item.texts) if isinstance(item, TableRow) else item.text for item in doc.items
+    )
+
+
+def detect_format(doc: Document, year: int | None = None) -> Format:
+    """The format whose signature words the document prints most; the year breaks a tie."""
+    text = normalize_label(document_text(doc))
+    scores = [(sum(normalize_label(word) in text for word in fmt.signature), fmt) for fmt in all_formats()]
+    best = max(score for score, _ in scores)
+    candidates = [fmt for score, fmt in scores if score == best]
+    if len(candidates) > 1 and year is not None:
+        by_year = [f for f in candidates if (f.first_year or 0) <= year <= (f.last_year or 9999)]
+        candidates = by_year or candidates
+    if len(candidates) > 1:
+        return load_format(DEFAULT_FORMAT) if any(f.id == DEFAULT_FORMAT for f in candidates) else candidates[0]
+    return candidates[0]
+
+
+def parse(doc: Document, format_id: str | None = None) -> Report:
+    """Read a document into a Report. Raises LoadError when it holds no report tables."""
+    title, agency, year, where = find_title(doc)
+    if year is None:
+        year = guess_year(doc)
+    fmt = load_format(format_id) if format_id else detect_format(doc, year)
+    preamble, spans = split_sections(doc, fmt)
+    report = Report(source=doc.path, agency=agency, year=year, format=fmt.id, title=title,
+                    title_provenance=where, sections=narrative(spans, fmt), parser_version=PARSER_VERSION)
+    for table in fmt.tables:
+        span = spans.get(table.section)
+        # Without its heading a table is looked for in the whole document.
+        items = span.items if span else doc.items
+        read = READERS[table.layout](table, items)
+        report.cells.update(read.cells)
+        report.tables[table.key] = read.layout
+        report.notes.extend(read.notes)
+        if span is None:
+            report.notes.append(f"未找到第{table.section}部分标题，表{table.number}在全文中查找")
+    if not any(layout.found for layout in report.tables.values()):
+        raise LoadError(doc.path, "未找到年度报告的统计表格 (no report tables found)")
+    # Cells in the format's order, optional ones (printed instead of others) after.
+    order = {key: i for i, key in enumerate(fmt.all_cells)}
+    report.cells = dict(sorted(report.cells.items(), key=lambda kv: order.get(kv[0], len(order))))
+    if not report.agency and preamble:
+        first = next((p for p in preamble if isinstance(p, Paragraph)), None)
+        report.notes.append(f"标题中未找到报告单位：{first.text[:40] if first else ''}")
+    return report
+
+
+def parse_file(path: str, format_id: str | None = None) -> Report:
+    from gongkai.load import load
+
+    return parse(load(path), format_id)

@@ -1,0 +1,85 @@
+"""Split a document into the format's six sections by their headings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gongkai.document import Document, Item, Paragraph, TableRow
+from gongkai.formats import Format
+from gongkai.model import Provenance, Section
+from gongkai.text import nfkc
+
+_NUMERALS = "一二三四五六七八九十"
+_HEADING = re.compile(r"^\s*#*\s*\**\s*(?P<num>[一二三四五六])\s*[、.．,，]\s*(?P<title>.+?)\s*\**\s*$")
+# A heading is a line of its own, not the start of a paragraph.
+_MAX_HEADING = 40
+
+
+@dataclass
+class SectionSpan:
+    number: str
+    heading: str
+    source: Provenance
+    items: list[Item] = field(default_factory=list)
+
+
+def heading_number(text: str, fmt: Format) -> tuple[str, str] | None:
+    """('三', '收到和处理政府信息公开申请情况') when the text is that section's heading."""
+    m = _HEADING.match(nfkc(text).replace("\n", ""))
+    if not m or len(m["title"]) > _MAX_HEADING:
+        return None
+    for section in fmt.sections:
+        if section.number == m["num"] and re.search(section.match, m["title"]):
+            return section.number, m["title"].strip("*# ")
+    return None
+
+
+def _item_heading(item: Item, fmt: Format) -> tuple[str, str] | None:
+    if isinstance(item, Paragraph):
+        return heading_number(item.text, fmt)
+    texts = {c.text.strip() for c in item.cells if c.text.strip()}
+    if len(texts) == 1:  # a heading printed as a table's caption row
+        return heading_number(texts.pop(), fmt)
+    return None
+
+
+def split_sections(doc: Document, fmt: Format) -> tuple[list[Item], dict[str, SectionSpan]]:
+    """The items before the first heading, and each section's items by its number.
+
+    Headings must come in order: a second 一、总体情况 or a table row labelled 三、本年度办理结果
+    does not start a section again.
+    """
+    preamble: list[Item] = []
+    spans: dict[str, SectionSpan] = {}
+    current: SectionSpan | None = None
+    rank = -1
+    for item in doc.items:
+        found = _item_heading(item, fmt)
+        if found and _NUMERALS.index(found[0]) > rank:
+            rank = _NUMERALS.index(found[0])
+            current = SectionSpan(found[0], found[1], item.source)
+            spans[found[0]] = current
+            continue
+        (current.items if current else preamble).append(item)
+    return preamble, spans
+
+
+def narrative(spans: dict[str, SectionSpan], fmt: Format) -> list[Section]:
+    """Each section's text (its paragraphs, not its table rows)."""
+    out = []
+    for section in fmt.sections:
+        span = spans.get(section.number)
+        if span is None:
+            continue
+        text = "\n".join(item.text for item in span.items if isinstance(item, Paragraph))
+        out.append(Section(number=section.number, title=span.heading, text=text, provenance=span.source))
+    return out
+
+
+def rows_text(items: list[Item]) -> str:
+    """The text of a run of items, table rows included (cells joined by tabs)."""
+    lines = []
+    for item in items:
+        lines.append("\t".join(item.texts) if isinstance(item, TableRow) else item.text)
+    return "\n".join(lines)

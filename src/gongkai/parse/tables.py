@@ -1,0 +1,314 @@
+"""Read the format's tables out of a section's rows, by their labels.
+
+Cells are located by row label and column header, never by counting figures through the
+document: a row is a label followed by its figures, wherever the layout broke it.
+
+1. Rows become *logical rows*: the label cells, then the value cells after the last label.
+   A line of figures with no label continues the row above it (one figure per line, a row
+   wrapped by PDF extraction); a label with no figures is kept as context for the next row
+   (a label broken across lines, a group header such as （三）不予公开).
+2. Each logical row is matched to the format's rows by its label's best pattern.
+3. Its values are set against the columns the table's header prints (a report may lack one).
+   When a row prints fewer figures than columns, the first goes to the first column and the last
+   to 总计; the ones between are placed only when the row's own figures force them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from gongkai.document import Item, Paragraph, TextCell
+from gongkai.formats import Column, Row, Table
+from gongkai.model import Cell, Provenance, RowLayout, TableLayout
+from gongkai.text import PLACEHOLDERS, is_value, nfkc, normalize_label, parse_number
+
+# A paragraph longer than this in a table's section is prose, not a broken label.
+_MAX_LABEL_PARAGRAPH = 60
+_DEDUCED_CONFIDENCE = 0.9
+
+
+@dataclass
+class LogicalRow:
+    labels: list[TextCell]
+    values: list[TextCell]
+    source: Provenance
+    has_value_cells: bool = False  # the row printed value cells (possibly blank)
+
+    @property
+    def label(self) -> str:
+        return " ".join(c.text.replace("\n", "") for c in self.labels)
+
+    @property
+    def printed(self) -> list[TextCell]:
+        return [v for v in self.values if not _blank(v)]
+
+
+@dataclass
+class TableRead:
+    cells: dict[str, Cell] = field(default_factory=dict)
+    layout: TableLayout = field(default_factory=TableLayout)
+    notes: list[str] = field(default_factory=list)
+
+
+def _blank(cell: TextCell) -> bool:
+    return cell.span_copy or nfkc(cell.text).strip().replace(" ", "") in PLACEHOLDERS
+
+
+def logical_rows(items: list[Item]) -> list[LogicalRow]:
+    out: list[LogicalRow] = []
+    for item in items:
+        if isinstance(item, Paragraph):
+            text = item.text.strip()
+            if text and len(text) <= _MAX_LABEL_PARAGRAPH:
+                out.append(LogicalRow([TextCell(text, item.source)], [], item.source))
+            continue
+        cells = item.cells
+        if not any(c.text.strip() for c in cells):
+            continue
+        last_label = max((i for i, c in enumerate(cells) if c.text.strip() and not is_value(c.text)), default=-1)
+        if last_label < 0:  # figures only: they continue the row above
+            if out:
+                out[-1].values.extend(cells)
+                out[-1].has_value_cells = True
+            else:
+                out.append(LogicalRow([], list(cells), item.source, True))
+            continue
+        labels = [c for c in cells[: last_label + 1] if c.text.strip() and not is_value(c.text)]
+        values = list(cells[last_label + 1:])
+        out.append(LogicalRow(labels, values, item.source, bool(values)))
+    return out
+
+
+def match_row(label: str, rows: list[Row], taken: set[str]) -> Row | None:
+    """The format row whose pattern recognises most of the label; an untaken one wins a tie."""
+    best, best_score = None, (0, False)
+    for length, row in _candidates(normalize_label(label), tuple(rows)):
+        score = (length, row.key not in taken)
+        if score > best_score:
+            best, best_score = row, score
+    return best
+
+
+@lru_cache(maxsize=8192)
+def _candidates(normalized: str, rows: tuple[Row, ...]) -> list[tuple[int, Row]]:
+    """(match length, row) for every row that recognises the label; labels recur across reports."""
+    if not normalized:
+        return []
+    return [(n, row) for row in rows if (n := row.match_length(normalized))]
+
+
+def _cell(key: str, text_cell: TextCell | None, column: Column) -> Cell:
+    if text_cell is None or _blank(text_cell):
+        return Cell(key=key, value=None, raw=text_cell.text if text_cell else None,
+                    provenance=text_cell.source if text_cell else None,
+                    confidence=text_cell.confidence if text_cell else 1.0)
+    value = parse_number(text_cell.text)
+    note = None
+    if value is not None and column.unit == "万元" and "万元" not in text_cell.text and text_cell.text.endswith("元"):
+        note = "单位为元，已按万元换算"
+        value = value / 10000
+    return Cell(key=key, value=value, raw=text_cell.text, provenance=text_cell.source,
+                confidence=text_cell.confidence, note=note)
+
+
+def _trim(values: list[TextCell], k: int) -> list[TextCell]:
+    """Drop blank cells at the ends that a merged label or a trailing tab added."""
+    values = list(values)
+    while len(values) > k and _blank(values[-1]):
+        values.pop()
+    while len(values) > k and _blank(values[0]):
+        values.pop(0)
+    return values
+
+
+def _place(values: list[TextCell], columns: list[Column]) -> tuple[list[TextCell | None], str | None, set[int]]:
+    """Set a row's values against its columns; returns (cells, note, indexes deduced as 0)."""
+    k = len(columns)
+    if len(values) == k:
+        return list(values), None, set()
+    if len(values) > k:
+        return values[-k:], f"本行印有 {len(values)} 个数，多于 {k} 列，取最后 {k} 个", set()
+    if not values:
+        return [None] * k, None, set()
+    placed: list[TextCell | None] = [None] * k
+    note = f"本行只印有 {len(values)} 个数，少于 {k} 列"
+    if len(values) == 1 or columns[-1].role != "total":
+        if columns[-1].role == "total":
+            placed[-1] = values[0]
+            return placed, note + "，视为总计", set()
+        return placed, note + "，无法确定各数所在列", set()
+    placed[0], placed[-1] = values[0], values[-1]
+    first, last = parse_number(values[0].text), parse_number(values[-1].text)
+    middle = [parse_number(v.text) for v in values[1:-1]]
+    if first is not None and first == last and all(m == 0 for m in middle):
+        # The first column already makes up the total: every cell between is forced to 0.
+        return placed, note + "，首列等于总计，其余各列推定为 0", set(range(1, k - 1))
+    return placed, note + "，中间各列无法确定", set()
+
+
+def read_grid(table: Table, items: list[Item]) -> TableRead:
+    """A table of rows × shared columns (table 三)."""
+    read = TableRead()
+    rows = [r for r in table.all_rows]
+    columns = list(table.blocks[0].columns)
+    logical = logical_rows(items)
+    matched: dict[str, tuple[LogicalRow, Row]] = {}
+    unmatched: list[LogicalRow] = []  # header rows, group labels, broken label fragments
+    context: list[LogicalRow] = []  # the unmatched rows since the last matched one
+    for lrow in logical:
+        row = match_row(lrow.label, rows, set(matched)) if lrow.has_value_cells else None
+        if row is None and lrow.printed and context:
+            joined = " ".join(c.label for c in context[-3:]) + " " + lrow.label
+            row = match_row(joined, rows, set(matched))
+        if row is None:
+            if lrow.printed:
+                read.notes.append(f"表{table.number}：无法识别的行「{lrow.label or '（无标签）'}」"
+                                  f"（{lrow.source.describe()}）")
+            unmatched.append(lrow)
+            context.append(lrow)
+            continue
+        if row.key in matched:
+            read.notes.append(f"表{table.number}：行「{row.label}」重复出现（{lrow.source.describe()}），取第一次")
+            continue
+        matched[row.key] = (lrow, row)
+        context = []
+    present = _header_columns(columns, unmatched)
+    read.layout = TableLayout(found=bool(matched), columns=[c.key for c in present],
+                              missing_columns=[c.key for c in columns if c not in present],
+                              provenance=next(iter(matched.values()))[0].source if matched else None)
+    for row in rows:
+        if row.key not in matched:
+            if not row.optional:
+                for col in columns:
+                    read.cells[f"{table.key}.{row.key}.{col.key}"] = Cell(key=f"{table.key}.{row.key}.{col.key}")
+            continue
+        lrow, _ = matched[row.key]
+        use = present
+        values = _trim(lrow.values, len(use))
+        if len(values) == len(columns) and len(use) < len(columns):
+            use = columns  # a full row under a header that lost a label
+        placed, note, deduced = _place(values, use)
+        read.layout.rows[row.key] = RowLayout(label=lrow.label, printed=len(values), expected=len(use),
+                                              provenance=lrow.source)
+        by_key = {col.key: (tc, i) for i, (col, tc) in enumerate(zip(use, placed, strict=False))}
+        for col in columns:
+            key = f"{table.key}.{row.key}.{col.key}"
+            if col.key not in by_key:
+                read.cells[key] = Cell(key=key, note="表头无此列" if col.key in read.layout.missing_columns else None)
+                continue
+            tc, i = by_key[col.key]
+            if i in deduced:
+                read.cells[key] = Cell(key=key, value=0, raw=None, provenance=lrow.source,
+                                       confidence=_DEDUCED_CONFIDENCE, note=note)
+            else:
+                cell = _cell(key, tc, col)
+                if note and cell.note is None:
+                    cell.note = note
+                if tc is None:
+                    cell.provenance = lrow.source
+                read.cells[key] = cell
+    return read
+
+
+def _header_columns(columns: list[Column], header: list[LogicalRow]) -> list[Column]:
+    """The columns a table's header prints, in the format's order (all of them when it prints none)."""
+    seen: set[str] = set()
+    for lrow in header:
+        texts = [c.text for c in lrow.labels]
+        texts += [t for c in lrow.labels for t in c.text.split()]
+        for text in texts:
+            normalized = normalize_label(text)
+            for col in columns:
+                if col.pattern.fullmatch(normalized):
+                    seen.add(col.key)
+    present = [c for c in columns if c.key in seen]
+    return present if len(present) >= 3 else columns
+
+
+def read_blocks(table: Table, items: list[Item]) -> TableRead:
+    """Rows that each carry their block's columns (table 二)."""
+    read = TableRead()
+    rows = [(block, row) for block in table.blocks for row in block.rows]
+    matched: dict[str, LogicalRow] = {}
+    for lrow in logical_rows(items):
+        if not lrow.has_value_cells:
+            continue
+        row = match_row(lrow.label, [r for _, r in rows], set(matched))
+        if row is None or row.key in matched:
+            continue
+        matched[row.key] = lrow
+    read.layout = TableLayout(found=bool(matched))
+    for block, row in rows:
+        columns = list(block.columns)
+        lrow = matched.get(row.key)
+        values = _trim(lrow.values, len(columns)) if lrow else []
+        note = None
+        if lrow and len(values) != len(columns):
+            note = f"本行印有 {len(values)} 个数，应为 {len(columns)} 个"
+            placed: list[TextCell | None] = values[: len(columns)] if len(values) > len(columns) else [None] * len(columns)
+        else:
+            placed = values or [None] * len(columns)
+        if lrow:
+            read.layout.rows[row.key] = RowLayout(label=lrow.label, printed=len(values), expected=len(columns),
+                                                  provenance=lrow.source)
+        for col, tc in zip(columns, placed, strict=False):
+            key = f"{table.key}.{row.key}.{col.key}"
+            cell = _cell(key, tc, col) if lrow else Cell(key=key)
+            if lrow and tc is None:
+                cell.provenance = lrow.source
+            cell.note = cell.note or note
+            read.cells[key] = cell
+    return read
+
+
+def read_line(table: Table, items: list[Item]) -> TableRead:
+    """Groups × columns printed side by side (table 四): one line of 15 figures, or a row per group."""
+    read = TableRead()
+    rows = list(table.blocks[0].rows)
+    columns = list(table.blocks[0].columns)
+    k = len(columns)
+    by_group: dict[str, LogicalRow] = {}
+    pool: list[TextCell] = []
+    first_source = None
+    for lrow in logical_rows(items):
+        if not lrow.printed:
+            continue
+        row = match_row(lrow.label, rows, set(by_group)) if lrow.labels else None
+        values = _trim(lrow.values, k)
+        if row is not None and len(values) <= k and row.key not in by_group:
+            by_group[row.key] = lrow
+        else:
+            pool.extend(lrow.values)
+        first_source = first_source or lrow.source
+    pool_rows = [r for r in rows if r.key not in by_group]
+    pool = _trim(pool, k * len(pool_rows))
+    read.layout = TableLayout(found=bool(by_group or pool), provenance=first_source)
+    if pool and len(pool) != k * len(pool_rows):
+        read.notes.append(f"表{table.number}：印有 {len(pool)} 个数，应为 {k * len(pool_rows)} 个，无法逐格对应")
+    for row in rows:
+        if row.key in by_group:
+            lrow = by_group[row.key]
+            placed, note, deduced = _place(_trim(lrow.values, k), columns)
+            read.layout.rows[row.key] = RowLayout(label=lrow.label, printed=len(_trim(lrow.values, k)),
+                                                  expected=k, provenance=lrow.source)
+        elif pool and len(pool) == k * len(pool_rows):
+            i = pool_rows.index(row)
+            placed, note, deduced = pool[i * k:(i + 1) * k], None, set()
+            read.layout.rows[row.key] = RowLayout(label=row.label, printed=k, expected=k,
+                                                  provenance=placed[0].source)
+        else:
+            placed, note, deduced = [None] * k, None, set()
+        for j, (col, tc) in enumerate(zip(columns, placed, strict=False)):
+            key = f"{table.key}.{row.key}.{col.key}"
+            if j in deduced:
+                read.cells[key] = Cell(key=key, value=0, provenance=tc.source if tc else None,
+                                       confidence=_DEDUCED_CONFIDENCE, note=note)
+                continue
+            cell = _cell(key, tc, col) if tc is not None else Cell(key=key)
+            cell.note = cell.note or note
+            read.cells[key] = cell
+    return read
+
+
+READERS = {"grid": read_grid, "blocks": read_blocks, "line": read_line}

@@ -1,0 +1,71 @@
+"""Text normalisation shared by every stage: labels, numbers, headings."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+# Punctuation that reports use inconsistently inside labels; dropped before matching.
+_LABEL_DROP = re.compile(r"[\s、，,。.．:：;；“”\"'‘’`*#|]+")
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")"})
+
+
+def nfkc(text: str) -> str:
+    """Full-width digits, letters and brackets to their ASCII forms."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+@lru_cache(maxsize=8192)
+def normalize_label(text: str) -> str:
+    """The form labels are matched in: NFKC, ASCII brackets, no white space or separators."""
+    return _LABEL_DROP.sub("", nfkc(text).translate(_BRACKETS))
+
+
+# A printed figure: optional sign, digits with thousands separators, optional decimals and a unit.
+_NUMBER = re.compile(
+    r"^(?P<sign>[+-]?)(?P<int>\d{1,3}(?:[,，]\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"(?:件|条|个|项|次|家|人次|万元|元|份)?$"
+)
+# What reports print in a cell that states no figure.
+PLACEHOLDERS = frozenset({"", "-", "--", "—", "——", "–", "/", "／", "\\", "无", "空", "×", "x", "X"})
+
+
+@lru_cache(maxsize=4096)
+def parse_number(text: str) -> int | float | None:
+    """The figure a cell prints, or None when it prints none (see is_value)."""
+    t = nfkc(text).strip().replace(" ", "")
+    m = _NUMBER.match(t)
+    if not m:
+        return None
+    digits = m["int"].replace(",", "").replace("，", "")
+    if m["frac"]:
+        try:
+            value = float(Decimal(m["sign"] + digits + m["frac"]))
+        except InvalidOperation:  # pragma: no cover - the regex admits only digits
+            return None
+        return value
+    return int(m["sign"] + digits)
+
+
+def is_number(text: str) -> bool:
+    return parse_number(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def is_value(text: str) -> bool:
+    """A cell that holds a figure or stands for one (a blank, a dash): not a label."""
+    t = nfkc(text).strip().replace(" ", "")
+    return t in PLACEHOLDERS or is_number(t)
+
+
+_CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",
+              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+
+
+def chinese_year(text: str) -> int | None:
+    """二〇二四 → 2024; only the digit-by-digit form years are written in."""
+    if len(text) != 4 or any(ch not in _CN_DIGITS for ch in text):
+        return None
+    return int("".join(_CN_DIGITS[ch] for ch in text))
