@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from enum import StrEnum
@@ -74,6 +75,20 @@ def parse(
             print_report(report)
     if failed:
         raise typer.Exit(code=2 if failed == len(files) else 1)
+
+
+# Each stage keeps its commands beside its code, in a module with `register(app)`; the modules
+# import their heavy libraries inside the commands so that `gongkai parse` starts fast.
+STAGE_COMMANDS = ("gongkai.check.cli", "gongkai.store.cli", "gongkai.render.cli")
+
+for _name in STAGE_COMMANDS:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _name:
+            raise
+        continue
+    _module.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point
