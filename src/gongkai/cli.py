@@ -85,7 +85,7 @@ for _name in STAGE_COMMANDS:
     try:
         _module = importlib.import_module(_name)
     except ModuleNotFoundError as _exc:
-        if _exc.name != _name:
+        if not (_exc.name and _name.startswith(_exc.name)):  # that stage is not installed
             raise
         continue
     _module.register(app)
