@@ -11,8 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
-from gongkai.load import load
 from gongkai.parse import parse
+from gongkai.read import read
 
 
 def main() -> None:
@@ -24,13 +24,13 @@ def main() -> None:
     if not files:
         raise SystemExit(f"no .txt reports in {args.seeds}")
     for f in files:  # warm up: imports, format loading, regex compilation
-        parse(load(f))
+        parse(read(f))
     start = time.perf_counter()
     cpu_start = time.process_time()
     n = 0
     for _ in range(args.repeat):
         for f in files:
-            parse(load(f))
+            parse(read(f))
             n += 1
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu_start

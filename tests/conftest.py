@@ -18,7 +18,7 @@ def shared() -> Path:
 
 
 def parse_text(text: str, name: str = "report.txt"):
-    from gongkai.load.text import load_text
     from gongkai.parse import parse
+    from gongkai.read.text import read_text
 
-    return parse(load_text(text, name))
+    return parse(read_text(text, name))

@@ -66,6 +66,6 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
 
 
 def parse_file(path: str, format_id: str | None = None) -> Report:
-    from gongkai.load import load
+    from gongkai.read import read
 
-    return parse(load(path), format_id)
+    return parse(read(path), format_id)

@@ -1,7 +1,7 @@
-"""File → Document. The loader is chosen by what the bytes are, not by the file's name.
+"""File → Document. The reader is chosen by what the bytes are, not by the file's name.
 
-Each loader is a function `(data: bytes, path: str | None) -> Document` registered under a kind
-in LOADERS; sniff() names the kind. Loaders for heavy formats import their libraries lazily so
+Each reader is a function `(data: bytes, path: str | None) -> Document` registered under a kind
+in READERS; sniff() names the kind. Readers for heavy formats import their libraries lazily so
 that reading a text report costs nothing more.
 """
 
@@ -13,28 +13,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gongkai.document import Document, LoadError
-from gongkai.load.text import decode, load_text
+from gongkai.read.text import decode, read_text
 
 # Larger files are refused before they are read: no report comes near it.
 MAX_BYTES = int(os.environ.get("GONGKAI_MAX_BYTES", 100 * 1024 * 1024))
 
-Loader = Callable[[bytes, "str | None"], Document]
+Reader = Callable[[bytes, "str | None"], Document]
 
 
 def _text(data: bytes, path: str | None) -> Document:
     text = decode(data, path)
     kind = "markdown" if path and path.lower().endswith((".md", ".markdown")) else "text"
-    return load_text(text, path, kind)
+    return read_text(text, path, kind)
 
 
 # kind → "module:function" (imported when first needed) or a function.
-LOADERS: dict[str, str | Loader] = {
+READERS: dict[str, str | Reader] = {
     "text": _text,
-    "html": "gongkai.load.html:load_html",
-    "docx": "gongkai.load.docx:load_docx",
-    "office": "gongkai.load.office:load_office",
-    "pdf": "gongkai.load.pdf:load_pdf",
-    "image": "gongkai.load.ocr:load_image",
+    "html": "gongkai.read.html:read_html",
+    "docx": "gongkai.read.docx:read_docx",
+    "office": "gongkai.read.office:read_office",
+    "pdf": "gongkai.read.pdf:read_pdf",
+    "image": "gongkai.read.ocr:read_image",
 }
 
 
@@ -44,7 +44,7 @@ def sniff(data: bytes, path: str | None = None) -> str:
     if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return "docx"  # the DOCX loader says so clearly when the zip is something else
+        return "docx"  # the DOCX reader says so clearly when the zip is something else
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "office"  # OLE2: .doc, .wps, .et
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")) or (
@@ -59,8 +59,8 @@ def sniff(data: bytes, path: str | None = None) -> str:
     return "text"
 
 
-def _resolve(kind: str) -> Loader:
-    target = LOADERS.get(kind)
+def _resolve(kind: str) -> Reader:
+    target = READERS.get(kind)
     if target is None:
         raise LoadError(None, f"不支持的文件类型 {kind} (unsupported document type)")
     if callable(target):
@@ -69,10 +69,10 @@ def _resolve(kind: str) -> Loader:
     try:
         return getattr(importlib.import_module(module), func)
     except ImportError as exc:
-        raise LoadError(None, f"读取 {kind} 文件所需的组件未安装 (loader for {kind} unavailable: {exc})") from exc
+        raise LoadError(None, f"读取 {kind} 文件所需的组件未安装 (reader for {kind} unavailable: {exc})") from exc
 
 
-def load_bytes(data: bytes, path: str | None = None, kind: str | None = None) -> Document:
+def read_bytes(data: bytes, path: str | None = None, kind: str | None = None) -> Document:
     kind = kind or sniff(data, path)
     try:
         return _resolve(kind)(data, path)
@@ -82,7 +82,7 @@ def load_bytes(data: bytes, path: str | None = None, kind: str | None = None) ->
         raise
 
 
-def load(path: str | os.PathLike[str], kind: str | None = None) -> Document:
+def read(path: str | os.PathLike[str], kind: str | None = None) -> Document:
     """Read a report file into a Document; LoadError names the file and the problem."""
     p = Path(path)
     name = str(path)
@@ -100,4 +100,4 @@ def load(path: str | os.PathLike[str], kind: str | None = None) -> Document:
         data = p.read_bytes()
     except OSError as exc:
         raise LoadError(name, f"无法读取文件 (cannot read: {exc.strerror or exc})") from exc
-    return load_bytes(data, name, kind)
+    return read_bytes(data, name, kind)

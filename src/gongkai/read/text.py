@@ -44,7 +44,7 @@ def decode(data: bytes, path: str | None = None) -> str:
     return str(best)
 
 
-def load_text(text: str, path: str | None = None, kind: str = "text") -> Document:
+def read_text(text: str, path: str | None = None, kind: str = "text") -> Document:
     lines = text.splitlines()
     offsets = _line_offsets(text)
     one_cell_mode = _is_one_cell_per_line(lines)
