@@ -1,0 +1,189 @@
+"""A report as a Word document in the official layout: A4, title, the six sections and the three
+tables with their merged cells where the format draws them (from render/layout.py's grids)."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document as new_document
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.styles.style import BaseStyle
+from docx.table import Table as DocxTable
+from docx.text.run import Run
+from lxml import etree
+
+from gongkai.formats import Table, load_format
+from gongkai.model import Report
+from gongkai.render.layout import Grid, GridCell, table_grid
+
+# The fonts Chinese government documents are set in; the fonts table names the free CJK fonts
+# as their alternates, and LibreOffice falls back to the installed Noto CJK glyphs in any case.
+BODY_FONT = "仿宋_GB2312"
+TITLE_FONT = "SimSun"
+HEADING_FONT = "SimHei"
+LATIN_FONT = "Times New Roman"
+_ALTERNATES = {BODY_FONT: "Noto Serif CJK SC", TITLE_FONT: "Noto Serif CJK SC", HEADING_FONT: "Noto Sans CJK SC"}
+
+_PAGE_WIDTH, _PAGE_HEIGHT = Mm(210), Mm(297)
+_MARGIN_TOP, _MARGIN_SIDE = Mm(25), Mm(22)
+_TEXT_WIDTH = _PAGE_WIDTH - 2 * _MARGIN_SIDE
+_TABLE_FONT_SIZE = Pt(9)
+_NARROW_TABLE_FONT_SIZE = Pt(7.5)  # table 四 prints fifteen columns side by side
+_THEME_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
+def _set_fonts(r_pr: etree._Element, east_asia: str, latin: str = LATIN_FONT) -> None:
+    """Name the fonts of a run or style explicitly: theme fonts would win over a plain name."""
+    fonts = r_pr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        r_pr.insert(0, fonts)
+    for attribute in _THEME_ATTRIBUTES:
+        fonts.attrib.pop(qn(attribute), None)
+    fonts.set(qn("w:ascii"), latin)
+    fonts.set(qn("w:hAnsi"), latin)
+    fonts.set(qn("w:cs"), latin)
+    fonts.set(qn("w:eastAsia"), east_asia)
+
+
+def _style_fonts(style: BaseStyle, east_asia: str, size: Pt, bold: bool = False) -> None:
+    style.font.size = size
+    style.font.bold = bold
+    style.font.color.rgb = RGBColor(0, 0, 0)
+    r_pr = style.element.get_or_add_rPr()
+    _set_fonts(r_pr, east_asia)
+    # The language picks Simplified Chinese glyphs when a viewer falls back to another CJK font.
+    lang = r_pr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        r_pr.append(lang)
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _run(run: Run, east_asia: str) -> Run:
+    _set_fonts(run._r.get_or_add_rPr(), east_asia)
+    return run
+
+
+def _declare_alternate_fonts(document) -> None:
+    """Add the CJK fonts to word/fontTable.xml with their free alternates (w:altName)."""
+    part = next((p for p in document.part.package.iter_parts() if p.partname.endswith("/fontTable.xml")), None)
+    if part is None:
+        return
+    root = etree.fromstring(part.blob)
+    known = {font.get(qn("w:name")) for font in root.findall(qn("w:font"))}
+    for name, alternate in _ALTERNATES.items():
+        if name in known:
+            continue
+        font = etree.SubElement(root, qn("w:font"))
+        font.set(qn("w:name"), name)
+        alt = etree.SubElement(font, qn("w:altName"))
+        alt.set(qn("w:val"), alternate)
+        charset = etree.SubElement(font, qn("w:charset"))
+        charset.set(qn("w:val"), "86")  # GB2312
+        family = etree.SubElement(font, qn("w:family"))
+        family.set(qn("w:val"), "modern" if name == HEADING_FONT else "roman")
+    # python-docx keeps parts it does not model as bytes; replacing them is how to edit one.
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _positions(grid: Grid) -> list[tuple[int, int, GridCell]]:
+    """(row, column, cell) of each grid cell's top-left corner, skipping positions spans cover."""
+    taken: set[tuple[int, int]] = set()
+    out = []
+    for r, row in enumerate(grid):
+        c = 0
+        for cell in row:
+            while (r, c) in taken:
+                c += 1
+            out.append((r, c, cell))
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    taken.add((r + dr, c + dc))
+            c += cell.colspan
+    return out
+
+
+def _column_widths(table: Table, width: int) -> list[int]:
+    """Label columns get room for their text; figure columns share the rest."""
+    if table.layout == "grid":
+        labels = [Mm(10), Mm(18), Mm(44)]
+    elif table.layout == "blocks":
+        labels = [Mm(44)]
+    else:
+        labels = []
+    rest = _TEXT_WIDTH - sum(labels)
+    figures = width - len(labels)
+    return labels + [int(rest / figures)] * figures
+
+
+def _add_table(document, table: Table, grid: Grid) -> DocxTable:
+    placed = _positions(grid)
+    height = max(r + cell.rowspan for r, _, cell in placed)
+    width = max(c + cell.colspan for _, c, cell in placed)
+    out = document.add_table(rows=height, cols=width)
+    out.style = document.styles["Table Grid"]
+    out.alignment = WD_TABLE_ALIGNMENT.CENTER
+    out.autofit = False
+    widths = _column_widths(table, width)
+    for col, grid_col in zip(out.columns, out._tbl.tblGrid.gridCol_lst, strict=True):
+        grid_col.w = widths[col._index]
+        for cell in col.cells:
+            cell.width = widths[col._index]
+    size = _NARROW_TABLE_FONT_SIZE if table.layout == "line" else _TABLE_FONT_SIZE
+    for r, c, grid_cell in placed:
+        cell = out.cell(r, c)
+        if grid_cell.rowspan > 1 or grid_cell.colspan > 1:
+            cell = cell.merge(out.cell(r + grid_cell.rowspan - 1, c + grid_cell.colspan - 1))
+        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        paragraph = cell.paragraphs[0]
+        # Row labels read left to right; headers and figures are centred as the format prints them.
+        row_label = grid_cell.header and c < width - 1 and not all(g.header for g in grid[r])
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT if row_label else WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.space_before = Pt(0)
+        paragraph.paragraph_format.space_after = Pt(0)
+        paragraph.paragraph_format.first_line_indent = Pt(0)
+        run = _run(paragraph.add_run(grid_cell.text), BODY_FONT)
+        run.font.size = size
+    return out
+
+
+def render_docx(report: Report) -> bytes:
+    fmt = load_format(report.format)
+    title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
+    document = new_document()
+    section = document.sections[0]
+    section.page_width, section.page_height = _PAGE_WIDTH, _PAGE_HEIGHT
+    section.top_margin = section.bottom_margin = _MARGIN_TOP
+    section.left_margin = section.right_margin = _MARGIN_SIDE
+    _style_fonts(document.styles["Normal"], BODY_FONT, Pt(14))
+    _style_fonts(document.styles["Title"], TITLE_FONT, Pt(20), bold=True)
+    _style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(15))
+    _declare_alternate_fonts(document)
+    document.core_properties.title = title
+    document.core_properties.author = report.agency or ""
+
+    heading = document.add_paragraph(style="Title")
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(heading.add_run(title), TITLE_FONT)
+    texts = {s.number: s.text for s in report.sections}
+    by_section = {t.section: t for t in fmt.tables}
+    for fmt_section in fmt.sections:
+        paragraph = document.add_paragraph(style="Heading 1")
+        _run(paragraph.add_run(f"{fmt_section.number}、{fmt_section.title}"), HEADING_FONT)
+        for line in texts.get(fmt_section.number, "").splitlines():
+            if line.strip():
+                body = document.add_paragraph()
+                body.paragraph_format.first_line_indent = Pt(28)  # two characters, as official documents indent
+                _run(body.add_run(line.strip()), BODY_FONT)
+        table = by_section.get(fmt_section.number)
+        if table is not None:
+            _add_table(document, table, table_grid(table, report, fmt))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
