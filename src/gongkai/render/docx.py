@@ -13,6 +13,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import BaseStyle
 from docx.table import Table as DocxTable
+from docx.table import _Cell
 from docx.text.run import Run
 from lxml import etree
 
@@ -131,15 +132,19 @@ def _add_table(document, table: Table, grid: Grid) -> DocxTable:
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
     out.autofit = False
     widths = _column_widths(table, width)
-    for col, grid_col in zip(out.columns, out._tbl.tblGrid.gridCol_lst, strict=True):
-        grid_col.w = widths[col._index]
-        for cell in col.cells:
-            cell.width = widths[col._index]
+    for grid_col, column_width in zip(out._tbl.tblGrid.gridCol_lst, widths, strict=True):
+        grid_col.w = column_width
+    # The cells fetched once: Table.cell() walks the whole table on every call.
+    cells = [[_Cell(tc, out) for tc in tr.tc_lst] for tr in out._tbl.tr_lst]
+    for row in cells:
+        for cell, column_width in zip(row, widths, strict=True):
+            cell.width = column_width
     size = _NARROW_TABLE_FONT_SIZE if table.layout == "line" else _TABLE_FONT_SIZE
     for r, c, grid_cell in placed:
-        cell = out.cell(r, c)
+        # Merging in reading order never covers a cell still to be merged or filled.
+        cell = cells[r][c]
         if grid_cell.rowspan > 1 or grid_cell.colspan > 1:
-            cell = cell.merge(out.cell(r + grid_cell.rowspan - 1, c + grid_cell.colspan - 1))
+            cell = cell.merge(cells[r + grid_cell.rowspan - 1][c + grid_cell.colspan - 1])
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         paragraph = cell.paragraphs[0]
         # Row labels read left to right; headers and figures are centred as the format prints them.
