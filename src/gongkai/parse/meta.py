@@ -36,6 +36,7 @@ def _clean_agency(text: str) -> str:
 def find_title(doc: Document) -> tuple[str | None, str | None, int | None, Provenance | None]:
     """(title, agency, year, where) from the first lines of the document."""
     paragraphs = [p for p in doc.items[:_TITLE_WINDOW * 3] if isinstance(p, Paragraph)][:_TITLE_WINDOW]
+    fallback: tuple[str, None, None, Provenance] | None = None
     for i, para in enumerate(paragraphs):
         text = nfkc(para.text).strip()
         if len(text) > _MAX_TITLE or not _TITLE_WORDS.search(text):
@@ -49,8 +50,9 @@ def find_title(doc: Document) -> tuple[str | None, str | None, int | None, Prove
                 # The body's name on a line of its own above the title.
                 agency = _clean_agency(nfkc(paragraphs[i - 1].text))
             return text, agency or None, _year(m["year"]), para.source
-        return text, None, None, para.source
-    return None, None, None, None
+        # A web page's breadcrumb (首页 > 政务公开 > 年度报告) comes before the real title.
+        fallback = fallback or (text, None, None, para.source)
+    return fallback or (None, None, None, None)
 
 
 def guess_year(doc: Document) -> int | None:
