@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 from docx.shared import Twips
 
 from gongkai.document import LoadError, Paragraph, TableRow
-from gongkai.parse import parse
+from gongkai.parse import parse, parse_file
 from gongkai.read import read, sniff
 from gongkai.read.docx import read_docx
 from gongkai.render.docx import render_docx
@@ -48,6 +48,15 @@ def test_every_cell_comes_back_from_the_rendered_document(report):
     assert parsed.values() == report.values()
     for key in BLANKED if report.value(BLANKED[0]) is None else []:
         assert parsed.value(key) is None
+
+
+def test_the_seed_reports_come_back_through_a_document(shared):
+    for path in sorted((shared / "seeds").glob("*.txt")):
+        report = parse_file(str(path))
+        parsed = parse(read_docx(render_docx(report), "seed.docx"))
+        assert (parsed.agency, parsed.year) == (report.agency, report.year), path.name
+        assert parsed.values() == report.values(), path.name
+        assert [s.text for s in parsed.sections] == [s.text for s in report.sections], path.name
 
 
 def test_the_rendered_document_merges_cells_as_the_format_draws_them():

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from gongkai.document import LoadError, Paragraph, TableRow
-from gongkai.parse import parse
+from gongkai.parse import parse, parse_file
 from gongkai.read import read, sniff
 from gongkai.read.html import read_html
 from gongkai.render.html import render_html
@@ -42,6 +42,16 @@ def test_every_cell_comes_back_from_the_rendered_page(report):
     assert parsed.notes == []
 
 
+def test_the_seed_reports_come_back_through_a_page(shared):
+    """Real reports (their blanks, decimals and narrative) written as pages and read back."""
+    for path in sorted((shared / "seeds").glob("*.txt")):
+        report = parse_file(str(path))
+        parsed = parse(read_html(render_html(report).encode("utf-8"), "seed.html"))
+        assert (parsed.agency, parsed.year) == (report.agency, report.year), path.name
+        assert parsed.values() == report.values(), path.name
+        assert [s.text for s in parsed.sections] == [s.text for s in report.sections], path.name
+
+
 def test_blank_cells_of_the_rendered_page_are_null_not_zero():
     parsed = parse(read_html(render_html(blanked_report(5)).encode("utf-8"), "report.html"))
     for key in BLANKED:
@@ -55,6 +65,7 @@ def test_the_rendered_page_carries_the_narrative_and_real_spans():
     assert '<meta charset="utf-8">' in page
     assert 'rowspan="3" colspan="3"' in page  # table 三's corner cell over its three header rows
     assert 'colspan="10"' in page  # table 四's 行政诉讼 over its two groups of five
+    assert 'border="1"' in page
     parsed = parse(read_html(page.encode("utf-8"), "report.html"))
     assert [s.number for s in parsed.sections] == list("一二三四五六")
     assert parsed.section("六").text == report.section("六").text

@@ -29,7 +29,8 @@ def _paragraphs(text: str) -> list[str]:
 
 def grid_html(grid: Grid, table_key: str) -> str:
     """One <table>: header cells as <th>, figures as <td>, spans as the grid draws them."""
-    out = [f'<table class="{escape(table_key)}">']
+    # Border attributes as well as CSS: Word and LibreOffice open HTML without applying the CSS borders.
+    out = [f'<table class="{escape(table_key)}" border="1" cellspacing="0" cellpadding="4">']
     for row in grid:
         cells = []
         for cell in row:
