@@ -273,6 +273,14 @@ def test_a_page_declared_utf8_but_served_as_gbk_is_still_read():
     assert [p.text for p in doc.paragraphs] == ["某某区教育局2024年政府信息公开工作年度报告", "一、总体情况", "全年共收到申请。"]
 
 
+def test_a_gbk_page_with_a_broken_character_is_still_gbk():
+    # A character cut in two (a lead byte with no trail byte) in the narrative, as truncated pages have.
+    data = GOV_PAGE.encode("gbk").replace("稳步推进".encode("gbk"), "稳步推进".encode("gbk") + b"\xb5<")
+    report = parse(read_html(data, "cut.html"))
+    assert (report.agency, report.year) == ("某某县人民政府", 2023)
+    assert report.value("applications.new.total") == 12
+
+
 def test_a_page_without_tables_is_a_clear_error(tmp_path):
     path = tmp_path / "notice.html"
     path.write_bytes(_page("<p>一、总体情况</p><p>本年度认真落实条例，没有表格。</p>"))

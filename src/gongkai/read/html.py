@@ -38,6 +38,7 @@ _MAX_COLSPAN = 1000
 _MAX_GRID_POSITIONS = 2_000_000
 _SNIFF_BYTES = 8192
 _BINARY_SHARE = 0.05
+_MAX_BAD_CHARACTERS = 16
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "gb_2312-80", "x-gbk", "cp936", "euc-cn", "csgb2312", "hz-gb-2312"}
 
 _CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
@@ -77,8 +78,17 @@ def decode_html(data: bytes, path: str | None) -> str:
         try:
             codecs.lookup(encoding)
             return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            pass  # sites declare one charset and serve another: guess from the bytes instead
+        except LookupError:
+            pass
+        except UnicodeDecodeError:
+            # Sites declare one charset and serve another (UTF-8 under a gb2312 label), or cut a
+            # character in two: a handful of bad bytes in the declared charset is still that charset.
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode(encoding, errors="replace")
+                if text.count("\ufffd") <= _MAX_BAD_CHARACTERS:
+                    return text
     return decode(data, path)
 
 
