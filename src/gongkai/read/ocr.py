@@ -1,0 +1,306 @@
+"""Images and scanned pages → Document by offline OCR (rapidocr; its ONNX models ship in its wheel).
+
+The engine detects text lines and recognises each with a box per character. Tables are rebuilt
+from the ruling lines the image shows: OpenCV morphology keeps the long horizontal and vertical
+strokes, and pdfplumber's own edge → intersection → cell logic turns them into cells, so the
+grid is built exactly as for a PDF with a text layer (gongkai.read.pdf). Each recognised
+character goes to the cell holding its centre: a line the detector drew across a cell border is
+split at the border, and a cell with nothing in it stays blank. Without ruling lines a table's
+rows are its text lines, each box a cell, left to right.
+
+In a cell that holds a figure, the letters OCR confuses with digits (O for 0, l for 1) are read as
+the digits, and digits split by a space are joined; nothing else is changed. A low-confidence
+figure stays a figure: its TextCell carries the recognition score as `confidence`.
+
+Boxes in provenance: pixels of the image for read_image (the top-left pixel is 0, 0); PDF points
+for scanned PDF pages (read_pdf passes the scale).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import statistics
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gongkai.document import Document, Item, LoadError, TableRow
+from gongkai.read.pdf import MAX_PAGES, Glyph, Grid, page_items, usable
+from gongkai.text import parse_number
+
+# Recognitions scoring below this are noise; anything above is kept with its score.
+MIN_SCORE = 0.1
+# Larger images are refused before they are decoded (a decompression bomb fits in a few kB).
+MAX_PIXELS = 80_000_000
+# Images are OCR'd at most this size on their longer side; larger scans are scaled down.
+MAX_SIDE = 3500
+# The models rapidocr 3.10 ships: named here so a missing file is a clear error, never a download.
+_MODELS = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx", "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx"}
+
+_engine: Any = None
+_engine_lock = threading.Lock()  # the engine keeps per-call settings on itself: one call at a time
+
+
+def _load_engine() -> Any:
+    import rapidocr
+    from rapidocr import RapidOCR
+
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    models = Path(rapidocr.__file__).parent / "models"
+    params: dict[str, Any] = {
+        "Global.log_level": "error",
+        "Global.use_cls": False,  # pages are upright; the classifier only turns upside-down lines
+        "Global.text_score": MIN_SCORE,
+        "Global.model_root_dir": str(models),
+        "EngineConfig.onnxruntime.intra_op_num_threads": -1,
+    }
+    for stage, name in _MODELS.items():
+        model = models / name
+        if not model.is_file():
+            raise LoadError(None, f"OCR 模型文件缺失 (OCR model missing from the rapidocr wheel: {model})")
+        params[f"{stage}.model_path"] = str(model)
+    return RapidOCR(params=params)
+
+
+def engine() -> Any:
+    """The OCR engine, loaded once per process."""
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                _engine = _load_engine()
+    return _engine
+
+
+# --- reading an image file -------------------------------------------------------------------------
+
+
+def read_image(data: bytes, path: str | None = None) -> Document:
+    from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise LoadError(path, f"无法识别的图片文件 (cannot decode image: {exc})") from exc
+    if width * height > MAX_PIXELS:
+        raise LoadError(path, f"图片过大：{width}×{height} 像素 (image too large)")
+    items: list[Item] = []
+    tables = 0
+    try:
+        for number, frame in enumerate(ImageSequence.Iterator(image), 1):
+            if number > MAX_PAGES:
+                raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
+            pixels = _rgb(ImageOps.exif_transpose(frame) if number == 1 else frame)
+            page, found = ocr_image(pixels, number, tables)
+            items += page
+            tables += found
+    except LoadError as exc:
+        raise LoadError(path, exc.problem) from exc
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise LoadError(path, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
+    if not items:
+        raise LoadError(path, "图片中未识别出文字 (no text recognised in the image)")
+    return Document(path=path, kind="ocr", items=items,
+                    text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
+
+
+def _rgb(frame) -> np.ndarray:
+    """Pixels as RGB on white, scaled down to MAX_SIDE."""
+    from PIL import Image
+
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(background, rgba)
+    frame = frame.convert("RGB")
+    if max(frame.size) > MAX_SIDE:
+        ratio = MAX_SIDE / max(frame.size)
+        frame = frame.resize((round(frame.width * ratio), round(frame.height * ratio)), Image.Resampling.LANCZOS)
+    return np.asarray(frame)
+
+
+# --- one page ---------------------------------------------------------------------------------------
+
+
+def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0) -> tuple[list[Item], int]:
+    """One page image (H×W×3 RGB) → its items in reading order and the number of tables found.
+
+    Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
+    boxes = _recognise(rgb)
+    if not boxes:
+        return [], 0
+    line_height = statistics.median(b.height for b in boxes)
+    gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
+    grids = [g for g in (Grid(cells, 2.0) for cells in ruling_tables(gray, line_height)) if usable(g)]
+    glyphs: list[Glyph] = []
+    for box in boxes:
+        glyphs += _split(box, grids)
+    items = page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text)
+    return items, len(grids)
+
+
+class _Box:
+    """A detected text line: its text, score, box and its characters' boxes (when the engine gave them)."""
+
+    __slots__ = ("chars", "glyph", "height")
+
+    def __init__(self, glyph: Glyph, chars: list[Glyph]):
+        self.glyph = glyph
+        self.chars = chars
+        self.height = glyph.height
+
+
+def _recognise(rgb: np.ndarray) -> list[_Box]:
+    ocr = engine()
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1]) if rgb.ndim == 3 else rgb
+    with _engine_lock:
+        result = ocr(bgr, return_word_box=True, return_single_char_box=True)
+    if result is None or getattr(result, "boxes", None) is None or result.txts is None:
+        return []
+    words = list(result.word_results or [])
+    out: list[_Box] = []
+    w = 0
+    for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=False):
+        text = text.strip()
+        if not text:
+            continue
+        glyph = Glyph(text, *_bbox(quad), confidence=float(score))
+        chars: list[Glyph] = []
+        # The engine drops lines it found no character boxes for, so its lists can fall out of
+        # step: take the next entry only when its characters lie in this line's box.
+        if w < len(words) and _inside(words[w], glyph):
+            chars = [Glyph(ch, *_bbox(q), confidence=float(s)) for ch, s, q in words[w] if ch.strip()]
+            w += 1
+        out.append(_Box(glyph, chars))
+    return out
+
+
+def _bbox(quad) -> tuple[float, float, float, float]:
+    xs = [float(p[0]) for p in quad]
+    ys = [float(p[1]) for p in quad]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _inside(word_line, glyph: Glyph) -> bool:
+    slack = glyph.height
+    for _, _, quad in word_line:
+        x0, top, x1, bottom = _bbox(quad)
+        cx, cy = (x0 + x1) / 2, (top + bottom) / 2
+        if not (glyph.x0 - slack <= cx <= glyph.x1 + slack and glyph.top - slack <= cy <= glyph.bottom + slack):
+            return False
+    return True
+
+
+def _split(box: _Box, grids: list[Grid]) -> list[Glyph]:
+    """A detected line as glyphs: whole when it lies in one cell (or outside tables), else one
+    glyph per run of characters that share a cell, so no text crosses a cell border."""
+    g = box.glyph
+    grid = next((grid for grid in grids if _overlaps(grid, g)), None)
+    if grid is None or not box.chars:
+        return [g]
+    cells = [grid.locate(c.cx, c.cy) for c in box.chars]
+    if all(cell is cells[0] for cell in cells) and grid.locate(g.cx, g.cy) is cells[0]:
+        return [g]
+    runs: list[list[Glyph]] = []
+    last: object = object()
+    for char, cell in zip(box.chars, cells, strict=True):
+        if runs and cell is last:
+            runs[-1].append(char)
+        else:
+            runs.append([char])
+        last = cell
+    return [Glyph("".join(c.text for c in run), min(c.x0 for c in run), g.top, max(c.x1 for c in run), g.bottom,
+                  confidence=sum(c.confidence for c in run) / len(run)) for run in runs]
+
+
+def _overlaps(grid: Grid, g: Glyph) -> bool:
+    x0, top, x1, bottom = grid.bbox
+    return g.x0 < x1 and g.x1 > x0 and g.top < bottom and g.bottom > top
+
+
+# --- ruling lines -----------------------------------------------------------------------------------
+
+
+def ruling_tables(gray: np.ndarray, line_height: float) -> list[list[tuple[float, float, float, float]]]:
+    """The cells of each table the image draws with ruling lines, as pixel boxes.
+
+    A stroke counts as a ruling line when it is longer than any stroke of the text: twice the
+    text-line height across, half of it down (a row of a table is at least a text line high, and
+    pdfplumber only makes a cell where lines meet at all four corners, so a short stroke of a
+    character never makes one)."""
+    import cv2
+    from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+
+    # Dark strokes on a light page, whatever the scan's brightness.
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    across = max(20, round(2 * line_height))
+    down = max(8, round(0.5 * line_height))
+    horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1)))
+    vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, down)))
+    # A faded scan breaks lines: close gaps shorter than a third of a text line first.
+    gap = max(3, round(line_height / 3))
+    horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
+    hs = _components(horizontal)
+    vs = _components(vertical)
+    if len(hs) + len(vs) > 20_000:  # a photograph or noise, not a ruled table
+        return []
+    tolerance = max(3.0, line_height / 6)
+    edges: list[dict[str, Any]] = [
+        {"x0": float(x), "x1": float(x + w), "top": y + h / 2, "bottom": y + h / 2, "width": float(w), "height": 0.0,
+         "orientation": "h", "object_type": "line"} for x, y, w, h in hs]
+    if hs.size:
+        # A ruling line runs from one horizontal line to another; a stroke of a character stands
+        # free inside its cell. Each vertical stroke is cut to the horizontal lines it meets and
+        # dropped when it meets fewer than two: otherwise pdfplumber would snap a column's border
+        # to the strokes of the text beside it, or a stroke touching a line would lengthen it.
+        hy = hs[:, 1] + hs[:, 3] / 2
+        hx0, hx1 = hs[:, 0] - tolerance, hs[:, 0] + hs[:, 2] + tolerance
+        for x, y, w, h in vs:
+            mid = x + w / 2
+            met = hy[(hx0 <= mid) & (mid <= hx1) & (hy >= y - tolerance) & (hy <= y + h + tolerance)]
+            if met.size >= 2:
+                edges.append({"x0": mid, "x1": mid, "top": float(met.min()), "bottom": float(met.max()), "width": 0.0,
+                              "height": float(met.max() - met.min()), "orientation": "v", "object_type": "line"})
+    edges = merge_edges(edges, tolerance, tolerance, tolerance, tolerance)
+    cells = intersections_to_cells(edges_to_intersections(edges, tolerance, tolerance))
+    min_width = 3 * line_height
+    return [group for group in cells_to_tables(cells)
+            if max(c[2] for c in group) - min(c[0] for c in group) >= min_width]
+
+
+# --- figures ------------------------------------------------------------------------------------------
+
+_LOOKALIKE_ZERO = "OoＯｏ〇○"
+_LOOKALIKE_ONE = "lIｌＩ|"
+_FIGURE_CHARS = re.compile(rf"^[\d\s,，.．{_LOOKALIKE_ZERO}{_LOOKALIKE_ONE}]+$")
+_DASHES = {"一": "—", "-": "—", "_": "—"}
+
+
+def value_text(text: str) -> str:
+    """A cell's text with OCR's digit confusions undone, when the cell holds a figure and nothing else."""
+    stripped = text.strip()
+    if stripped in _DASHES:
+        return _DASHES[stripped]  # a lone dash read as 一 would pass for a label
+    if not _FIGURE_CHARS.match(stripped):
+        return text
+    has_digit = any(ch.isdigit() for ch in stripped)
+    if not has_digit and stripped not in _LOOKALIKE_ZERO:
+        return text
+    figure = re.sub(r"\s+", "", stripped)
+    figure = figure.translate(str.maketrans(_LOOKALIKE_ZERO, "0" * len(_LOOKALIKE_ZERO)))
+    figure = figure.translate(str.maketrans(_LOOKALIKE_ONE, "1" * len(_LOOKALIKE_ONE)))
+    return figure if parse_number(figure) is not None else text
+
+
+def _components(mask: np.ndarray) -> np.ndarray:
+    """Connected strokes of a mask as rows of (x, y, width, height)."""
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return stats[1:count, :4].astype(float)

@@ -1,0 +1,468 @@
+"""PDF → Document: tables by their ruling lines, the text around them in reading order.
+
+- Tables are the grids pdfplumber finds from ruling lines. Every character goes to the grid cell
+  that holds its centre, so a figure is never split or glued across a cell border. A merged cell's
+  text is at its top-left position and repeated, flagged span_copy, at each position it covers:
+  every table's rows are as wide as its grid.
+- Text outside tables: characters grouped into lines, lines wrapped from one paragraph joined,
+  page numbers dropped; tables and paragraphs in the order they stand on the page.
+- A table that runs onto the next page goes on emitting rows there (the parser reads rows in
+  order); a header repeated on the new page is a row of labels the parser passes over.
+- A page without a text layer (a scan, or text drawn as outlines) is rendered with pypdfium2 and
+  read by OCR (gongkai.read.ocr), keeping its page number.
+
+Boxes are (x0, top, x1, bottom) in PDF points from the page's top-left corner. The geometry
+here (Glyph, Grid, page_items) is shared with the OCR reader, which feeds it recognised text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import os
+import re
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from gongkai.document import Document, Item, LoadError, Paragraph, TableRow, TextCell
+from gongkai.model import Provenance
+from gongkai.text import is_value
+
+BBox = tuple[float, float, float, float]
+
+MAX_PAGES = int(os.environ.get("GONGKAI_MAX_PDF_PAGES", 300))
+# A page with more drawn objects than this is a drawing or a map, not a report page.
+MAX_OBJECTS_PER_PAGE = 300_000
+OCR_DPI = int(os.environ.get("GONGKAI_OCR_DPI", 150))
+# Larger pages are rendered for OCR at a lower resolution (a poster-sized page at 150 dpi would
+# not fit in memory).
+MAX_RENDER_PIXELS = 40_000_000
+# Characters a PDF prints for glyphs it has no Unicode for: such a page is read by OCR.
+_UNMAPPED = re.compile(r"^\(cid:\d+\)$|^[\ufffd\x00-\x08]$")
+_TABLE_SETTINGS = {
+    "vertical_strategy": "lines",
+    "horizontal_strategy": "lines",
+    # Borders drawn as thin rectangles or double lines: within 3 pt they are one line.
+    "snap_tolerance": 3,
+    "join_tolerance": 3,
+    "intersection_tolerance": 3,
+    "edge_min_length": 3,
+}
+# A line continues the paragraph above when the gap between them is less than this share of its height.
+_PARAGRAPH_GAP = 0.8
+# A gap wider than this share of the glyph height is a space between words.
+_SPACE_GAP = 0.25
+_PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,4}[-—–\s]*$|^第\s*\d+\s*页(\s*[,，]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$")
+# Page furniture lives in the top and bottom margins.
+_MARGIN_SHARE = 0.1
+# Outline markers start a new paragraph: 一、 （二） 3. — numbering, not any format's labels.
+_OUTLINE = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d+\s*[、.．](?!\d))")
+
+
+@dataclass(slots=True)
+class Glyph:
+    """A piece of text with its box: a PDF character, or a recognised word/segment from OCR."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    confidence: float = 1.0
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass
+class Line:
+    glyphs: list[Glyph]
+    text: str
+    bbox: BBox
+    confidence: float
+
+    @property
+    def height(self) -> float:
+        return self.bbox[3] - self.bbox[1]
+
+
+def text_lines(glyphs: Iterable[Glyph]) -> list[Line]:
+    """Glyphs grouped into lines by their vertical centres, each line read left to right."""
+    ordered = sorted(glyphs, key=lambda g: g.cy)
+    groups: list[list[Glyph]] = []
+    bottom = height = float("-inf")
+    for g in ordered:
+        if groups and g.cy <= bottom:
+            groups[-1].append(g)
+            if g.height <= 2 * height:  # a tall glyph (a bracket, a vertical label) does not stretch the line
+                bottom = max(bottom, g.bottom)
+        else:
+            groups.append([g])
+            bottom, height = g.bottom, g.height
+    return [_line(group) for group in groups]
+
+
+def _line(group: list[Glyph]) -> Line:
+    group.sort(key=lambda g: g.x0)
+    parts: list[str] = []
+    prev: Glyph | None = None
+    for g in group:
+        if prev is not None and g.x0 - prev.x1 > _SPACE_GAP * min(g.height, prev.height) and parts[-1] != " ":
+            parts.append(" ")
+        parts.append(g.text)
+        prev = g
+    bbox = (min(g.x0 for g in group), min(g.top for g in group), max(g.x1 for g in group), max(g.bottom for g in group))
+    return Line(group, "".join(parts).strip(), bbox, min(g.confidence for g in group))
+
+
+def cell_text(glyphs: list[Glyph]) -> tuple[str, float]:
+    """A cell's text (its lines joined by newlines) and its lowest confidence.
+
+    A figure wrapped in a narrow column ('16,085.1' over '00735') is one figure again."""
+    if not glyphs:
+        return "", 1.0
+    lines = [line for line in text_lines(glyphs) if line.text]
+    texts = [line.text for line in lines]
+    confidence = min((line.confidence for line in lines), default=1.0)
+    if len(texts) > 1 and is_value("".join(texts)) and not any(t.strip() in ("", "-", "—") for t in texts):
+        return "".join(texts), confidence
+    return "\n".join(texts), confidence
+
+
+def _cluster(values: Iterable[float], tolerance: float) -> list[float]:
+    """Sorted values with those within tolerance of their neighbour merged into their mean."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tolerance:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(group) / len(group) for group in out]
+
+
+def _nearest(edges: list[float], value: float) -> int:
+    i = bisect.bisect_left(edges, value)
+    if i == 0:
+        return 0
+    if i == len(edges):
+        return len(edges) - 1
+    return i if edges[i] - value < value - edges[i - 1] else i - 1
+
+
+@dataclass(eq=False)
+class _Anchor:
+    """A cell as drawn (possibly merged): its box, top-left grid position and its glyphs."""
+
+    bbox: BBox
+    row: int
+    col: int
+    glyphs: list[Glyph] = field(default_factory=list)
+
+
+class Grid:
+    """A table's cells (boxes from ruling lines) as a rectangular grid of positions.
+
+    Column and row boundaries are every distinct cell edge; a merged cell covers the positions
+    between its edges.
+    """
+
+    def __init__(self, cells: Sequence[BBox], tolerance: float):
+        self.xs = _cluster([c[0] for c in cells] + [c[2] for c in cells], tolerance)
+        self.ys = _cluster([c[1] for c in cells] + [c[3] for c in cells], tolerance)
+        self.bbox: BBox = (self.xs[0], self.ys[0], self.xs[-1], self.ys[-1])
+        self.pos: list[list[_Anchor | None]] = [[None] * (len(self.xs) - 1) for _ in range(len(self.ys) - 1)]
+        for box in sorted(cells, key=lambda c: (c[1], c[0])):
+            c0, c1 = _nearest(self.xs, box[0]), _nearest(self.xs, box[2])
+            r0, r1 = _nearest(self.ys, box[1]), _nearest(self.ys, box[3])
+            if c1 <= c0 or r1 <= r0:
+                continue
+            anchor = _Anchor(box, r0, c0)
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    if self.pos[r][c] is None:
+                        self.pos[r][c] = anchor
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.ys) - 1, len(self.xs) - 1
+
+    def contains(self, x: float, y: float) -> bool:
+        x0, top, x1, bottom = self.bbox
+        return x0 <= x <= x1 and top <= y <= bottom
+
+    def locate(self, x: float, y: float) -> _Anchor | None:
+        """The cell holding the point, or None outside the grid or in a hole of an irregular table."""
+        if not self.contains(x, y):
+            return None
+        r = min(max(bisect.bisect_right(self.ys, y) - 1, 0), len(self.ys) - 2)
+        c = min(max(bisect.bisect_right(self.xs, x) - 1, 0), len(self.xs) - 2)
+        return self.pos[r][c]
+
+    def rows(self, page: int, table: int, scale: float = 1.0,
+             value_text: Callable[[str], str] | None = None) -> list[TableRow]:
+        """The grid's rows of TextCells; boxes multiplied by scale (pixels → points)."""
+
+        def box(b: BBox) -> BBox:
+            return (round(b[0] * scale, 2), round(b[1] * scale, 2), round(b[2] * scale, 2), round(b[3] * scale, 2))
+
+        texts: dict[int, tuple[str, float]] = {}
+        out = []
+        for r, positions in enumerate(self.pos):
+            cells = []
+            for c, anchor in enumerate(positions):
+                where = box((self.xs[c], self.ys[r], self.xs[c + 1], self.ys[r + 1]))
+                if anchor is None:
+                    cells.append(TextCell("", Provenance(page=page, bbox=where, table=table, row=r, col=c)))
+                    continue
+                if id(anchor) not in texts:
+                    text, confidence = cell_text(anchor.glyphs)
+                    if value_text is not None:
+                        text = value_text(text)
+                    texts[id(anchor)] = (text, confidence)
+                text, confidence = texts[id(anchor)]
+                if (anchor.row, anchor.col) == (r, c):
+                    cells.append(TextCell(text, Provenance(page=page, bbox=box(anchor.bbox), table=table, row=r, col=c),
+                                          confidence=confidence))
+                else:
+                    cells.append(TextCell(text, Provenance(page=page, bbox=where, table=table, row=r, col=c),
+                                          span_copy=True, confidence=confidence))
+            row_box = box((self.xs[0], self.ys[r], self.xs[-1], self.ys[r + 1]))
+            out.append(TableRow(cells=cells, table=table, source=Provenance(page=page, bbox=row_box, table=table, row=r)))
+        return out
+
+
+def usable(grid: Grid) -> bool:
+    """A table has at least two rows and two columns: a lone box around text is a frame, not a table."""
+    rows, cols = grid.shape
+    return rows >= 2 and cols >= 2
+
+
+@dataclass
+class _Block:
+    top: float
+    line: Line | None = None
+    rows: list[TableRow] | None = None
+
+
+def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_table: int, page_height: float,
+               scale: float = 1.0, value_text: Callable[[str], str] | None = None) -> list[Item]:
+    """One page's paragraphs and table rows in reading order.
+
+    Each glyph goes to the table cell holding its centre, else to the running text. Tables are
+    numbered from first_table; boxes are multiplied by scale for the provenance.
+    """
+    text: list[Glyph] = []
+    for g in glyphs:
+        cx, cy = g.cx, g.cy
+        for grid in grids:
+            if grid.contains(cx, cy):
+                anchor = grid.locate(cx, cy)
+                if anchor is not None:
+                    anchor.glyphs.append(g)
+                    break
+        else:
+            text.append(g)
+    blocks = [_Block(grid.bbox[1], rows=grid.rows(page, first_table + i, scale, value_text)) for i, grid in enumerate(grids)]
+    lines = [line for line in text_lines(text) if line.text and not _furniture(line, page_height)]
+    blocks += [_Block(line.bbox[1], line=line) for line in lines]
+    blocks.sort(key=lambda b: b.top)
+    return _paragraphs(blocks, page, scale, lines)
+
+
+def _furniture(line: Line, page_height: float) -> bool:
+    """A page number in the top or bottom margin."""
+    in_margin = line.bbox[3] < page_height * _MARGIN_SHARE or line.bbox[1] > page_height * (1 - _MARGIN_SHARE)
+    return in_margin and bool(_PAGE_NUMBER.match(line.text))
+
+
+def _paragraphs(blocks: list[_Block], page: int, scale: float, lines: list[Line]) -> list[Item]:
+    """Join the lines a paragraph wrapped over; table rows pass through in their place."""
+    items: list[Item] = []
+    if lines:
+        left = min(line.bbox[0] for line in lines)
+        right = max(line.bbox[2] for line in lines)
+    previous: Line | None = None
+    parts: list[Line] = []
+
+    def flush() -> None:
+        if parts:
+            x0 = min(p.bbox[0] for p in parts)
+            x1 = max(p.bbox[2] for p in parts)
+            bbox = (round(x0 * scale, 2), round(parts[0].bbox[1] * scale, 2), round(x1 * scale, 2),
+                    round(parts[-1].bbox[3] * scale, 2))
+            items.append(Paragraph(text=_join([p.text for p in parts]), source=Provenance(page=page, bbox=bbox)))
+            parts.clear()
+
+    for block in blocks:
+        if block.rows is not None:
+            flush()
+            items.extend(block.rows)
+            previous = None
+            continue
+        line = block.line
+        assert line is not None
+        if previous is not None and _continues(previous, line, left, right):
+            parts.append(line)
+        else:
+            flush()
+            parts.append(line)
+        previous = line
+    flush()
+    return items
+
+
+def _continues(above: Line, line: Line, left: float, right: float) -> bool:
+    """The line is the next line of the paragraph above: same size, close below it, the one above
+    filled to the right edge, and this one not indented as a new paragraph or numbered."""
+    size, size_above = _size(line), _size(above)
+    if abs(size - size_above) > 0.15 * size_above or _OUTLINE.match(line.text):
+        return False
+    gap = line.bbox[1] - above.bbox[3]
+    if gap < -0.3 * size or gap > _PARAGRAPH_GAP * size:
+        return False
+    if above.bbox[2] < right - 2 * size:
+        return False  # the line above ended early: its paragraph ended with it
+    if line.bbox[0] <= above.bbox[0] + 0.5 * size:
+        return True
+    # A centred title wrapped onto a second, shorter centred line.
+    centred = abs((line.bbox[0] - left) - (right - line.bbox[2])) < 2 * size
+    return centred and above.bbox[0] - left < 2 * size
+
+
+def _size(line: Line) -> float:
+    return statistics.median(g.height for g in line.glyphs)
+
+
+def _join(texts: list[str]) -> str:
+    """Lines of one paragraph: Chinese text runs on; Latin words get their space back."""
+    out = texts[0]
+    for t in texts[1:]:
+        if out and t and out[-1].isascii() and out[-1].isalnum() and t[0].isascii() and t[0].isalnum():
+            out += " "
+        out += t
+    return out
+
+
+# --- reading the file ---------------------------------------------------------------------------
+
+
+def read_pdf(data: bytes, path: str | None = None) -> Document:
+    import pdfplumber
+
+    document = _open_pdfium(data, path)
+    try:
+        try:
+            pdf = pdfplumber.open(io.BytesIO(data), password="")
+        except Exception as exc:  # pdfminer raises many kinds on a damaged file
+            raise _problem(path, exc) from exc
+        with pdf:
+            reader = _PdfReader(path, document)
+            for number, page in enumerate(pdf.pages, 1):
+                try:
+                    reader.read_page(page, number)
+                except LoadError:
+                    raise
+                except Exception as exc:
+                    raise LoadError(path, f"第{number}页无法解析 (cannot read page {number}: {type(exc).__name__}: {exc})") from exc
+                finally:
+                    page.close()
+    finally:
+        document.close()
+    if not reader.items:
+        raise LoadError(path, "PDF 中没有可读的文字 (no text in the PDF)")
+    return Document(path=path, kind=reader.kind, items=reader.items, text=_text(reader.items))
+
+
+def _open_pdfium(data: bytes, path: str | None):
+    """The document opened by PDFium: the page count and, for scans, the renderer."""
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data, password="")
+    except pdfium.PdfiumError as exc:
+        raise _problem(path, exc) from exc
+    if len(document) == 0:
+        document.close()
+        raise LoadError(path, "PDF 没有页面 (no pages)")
+    if len(document) > MAX_PAGES:
+        count = len(document)
+        document.close()
+        raise LoadError(path, f"PDF 页数过多：{count} 页，上限 {MAX_PAGES} 页 (too many pages)")
+    return document
+
+
+def _problem(path: str | None, exc: BaseException) -> LoadError:
+    """A clear LoadError for what PDFium or pdfminer said about the file."""
+    message = f"{type(exc).__name__} {exc} {type(exc.__cause__).__name__ if exc.__cause__ else ''}"
+    for inner in (exc, exc.__cause__, exc.__context__, *(getattr(exc, "args", ()) or ())):
+        if inner is not None:
+            message += f" {type(inner).__name__} {inner}"
+    if re.search(r"password|encrypt", message, re.IGNORECASE):
+        return LoadError(path, "PDF 已加密，无法读取 (encrypted)")
+    detail = str(exc).strip() or type(exc).__name__
+    return LoadError(path, f"PDF 文件已损坏或不完整，无法读取 (corrupt or truncated PDF: {detail})")
+
+
+class _PdfReader:
+    def __init__(self, path: str | None, document):
+        self.path = path
+        self.document = document  # pypdfium2, for rendering pages that need OCR
+        self.items: list[Item] = []
+        self.tables = 0
+        self.ocr_pages = 0
+        self.text_pages = 0
+
+    @property
+    def kind(self) -> str:
+        return "ocr" if self.ocr_pages and not self.text_pages else "pdf"
+
+    def read_page(self, page, number: int) -> None:
+        objects = page.objects
+        if sum(len(v) for v in objects.values()) > MAX_OBJECTS_PER_PAGE:
+            raise LoadError(self.path, f"第{number}页对象过多，无法读取 (page {number} has too many objects)")
+        chars = [c for c in page.chars if c["text"].strip()]
+        unmapped = sum(1 for c in chars if _UNMAPPED.match(c["text"]))
+        if not chars or unmapped > len(chars) / 2:
+            if chars or page.images or page.curves or page.rects or page.lines:
+                self._ocr_page(number)
+            return
+        self.text_pages += 1
+        chars = page.dedupe_chars().chars  # fake bold: each character printed twice, slightly offset
+        glyphs = [Glyph(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars
+                  if c["text"].strip() and not _UNMAPPED.match(c["text"])]
+        grids = [g for g in (Grid(t.cells, 1.0) for t in page.find_tables(_TABLE_SETTINGS)) if usable(g)]
+        self.items += page_items(number, glyphs, grids, self.tables, float(page.height))
+        self.tables += len(grids)
+
+    def _ocr_page(self, number: int) -> None:
+        import numpy as np
+
+        from gongkai.read.ocr import ocr_image
+
+        pdf_page = self.document[number - 1]
+        width, height = pdf_page.get_size()
+        scale = OCR_DPI / 72
+        if width * height * scale * scale > MAX_RENDER_PIXELS:
+            scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
+        bitmap = pdf_page.render(scale=scale, rev_byteorder=True)  # RGB, as the OCR reader takes it
+        image = np.array(bitmap.to_pil().convert("RGB"))
+        bitmap.close()
+        pdf_page.close()
+        items, tables = ocr_image(image, number, self.tables, scale=1 / scale)
+        self.items += items
+        self.tables += tables
+        self.ocr_pages += 1
+
+
+def _text(items: list[Item]) -> str:
+    return "\n".join("\t".join(item.texts) if isinstance(item, TableRow) else item.text for item in items)
