@@ -48,11 +48,17 @@ class Cell(BaseModel):
     note: str | None = None  # how the value was read when it was not plain (deduced, shifted)
 
 
+class Paragraph(BaseModel):
+    text: str
+    provenance: Provenance | None = None
+
+
 class Section(BaseModel):
     number: str  # 一 … 六
     title: str  # the heading as printed
     text: str
     provenance: Provenance | None = None
+    paragraphs: list[Paragraph] = Field(default_factory=list)  # the text again, with where each came from
 
 
 class TableLayout(BaseModel):
@@ -60,6 +66,7 @@ class TableLayout(BaseModel):
 
     found: bool = False
     columns: list[str] = Field(default_factory=list)  # column keys the header prints
+    column_labels: dict[str, str] = Field(default_factory=dict)  # the header text printed for each
     missing_columns: list[str] = Field(default_factory=list)
     rows: dict[str, RowLayout] = Field(default_factory=dict)  # by row key, as printed
     provenance: Provenance | None = None

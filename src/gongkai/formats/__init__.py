@@ -125,15 +125,41 @@ class Section(BaseModel):
     match: str
 
 
-class Rule(BaseModel):
-    """A check on a report, read by gongkai.check (see there for the kinds)."""
+class ForEach(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    table: str
+    over: Literal["columns", "rows"]
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+
+class Rule(BaseModel):
+    """A check on a report: data read by gongkai.check.engine, which has one function per kind.
+
+    Fields beyond the common ones belong to particular kinds (see formats/rules/common.yaml).
+    """
+
+    model_config = ConfigDict(frozen=True)
     id: str
     kind: str
     severity: Literal["error", "warning", "info"] = "error"
     title: str
-    message: str | None = None
+    message: str
+    # sum
+    for_each: ForEach | None = None
+    lhs: tuple[str, ...] = ()
+    rhs: tuple[str, ...] = ()
+    # narrative, narrative_conflict
+    sections: tuple[str, ...] = ()
+    context: str | None = None
+    patterns: tuple[str, ...] = ()
+    compare: tuple[str, ...] = ()
+    none_patterns: tuple[str, ...] = ()
+    amount_patterns: tuple[str, ...] = ()
+    # low_confidence
+    threshold: float | None = None
+
+    @property
+    def cross_year(self) -> bool:
+        return any(term.lstrip("-").startswith("prev:") for term in (*self.lhs, *self.rhs))
 
 
 class Format(BaseModel):
@@ -178,10 +204,21 @@ def load_format(format_id: str) -> Format:
     raise KeyError(f"unknown report format {format_id!r}")
 
 
+def _read_yaml(path: Any) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 @lru_cache
 def all_formats() -> tuple[Format, ...]:
-    files = sorted(p for p in resources.files(__package__).iterdir() if p.name.endswith(".yaml"))
-    formats = [Format.model_validate(yaml.safe_load(p.read_text(encoding="utf-8"))) for p in files]
+    """Every format beside this file, newest first. A format's `rule_sets` name files in rules/
+    whose rules come before its own."""
+    here = resources.files(__package__)
+    formats = []
+    for path in sorted(p for p in here.iterdir() if p.name.endswith(".yaml")):
+        data = _read_yaml(path)
+        shared = [rule for name in data.pop("rule_sets", []) for rule in _read_yaml(here / "rules" / f"{name}.yaml")["rules"]]
+        data["rules"] = shared + list(data.get("rules") or [])
+        formats.append(Format.model_validate(data))
     return tuple(sorted(formats, key=lambda f: f.first_year or 0, reverse=True))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from gongkai import model
 from gongkai.document import Document, Item, Paragraph, TableRow
 from gongkai.formats import Format
 from gongkai.model import Provenance, Section
@@ -72,8 +73,10 @@ def narrative(spans: dict[str, SectionSpan], fmt: Format) -> list[Section]:
         span = spans.get(section.number)
         if span is None:
             continue
-        text = "\n".join(item.text for item in span.items if isinstance(item, Paragraph))
-        out.append(Section(number=section.number, title=span.heading, text=text, provenance=span.source))
+        paragraphs = [model.Paragraph(text=item.text, provenance=item.source)
+                      for item in span.items if isinstance(item, Paragraph)]
+        out.append(Section(number=section.number, title=span.heading, text="\n".join(p.text for p in paragraphs),
+                           provenance=span.source, paragraphs=paragraphs))
     return out
 
 

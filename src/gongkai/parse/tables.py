@@ -173,8 +173,8 @@ def read_grid(table: Table, items: list[Item]) -> TableRead:
             continue
         matched[row.key] = (lrow, row)
         context = []
-    present = _header_columns(columns, unmatched)
-    read.layout = TableLayout(found=bool(matched), columns=[c.key for c in present],
+    present, printed_labels = _header_columns(columns, unmatched)
+    read.layout = TableLayout(found=bool(matched), columns=[c.key for c in present], column_labels=printed_labels,
                               missing_columns=[c.key for c in columns if c not in present],
                               provenance=next(iter(matched.values()))[0].source if matched else None)
     for row in rows:
@@ -211,19 +211,20 @@ def read_grid(table: Table, items: list[Item]) -> TableRead:
     return read
 
 
-def _header_columns(columns: list[Column], header: list[LogicalRow]) -> list[Column]:
-    """The columns a table's header prints, in the format's order (all of them when it prints none)."""
-    seen: set[str] = set()
+def _header_columns(columns: list[Column], header: list[LogicalRow]) -> tuple[list[Column], dict[str, str]]:
+    """The columns a table's header prints, in the format's order (all of them when it prints none),
+    and the text printed for each."""
+    seen: dict[str, str] = {}
     for lrow in header:
         texts = [c.text for c in lrow.labels]
         texts += [t for c in lrow.labels for t in c.text.split()]
         for text in texts:
             normalized = normalize_label(text)
             for col in columns:
-                if col.pattern.fullmatch(normalized):
-                    seen.add(col.key)
+                if col.key not in seen and col.pattern.fullmatch(normalized):
+                    seen[col.key] = text.replace("\n", "")
     present = [c for c in columns if c.key in seen]
-    return present if len(present) >= 3 else columns
+    return (present, seen) if len(present) >= 3 else (columns, {})
 
 
 def read_blocks(table: Table, items: list[Item]) -> TableRead:

@@ -1,0 +1,102 @@
+"""`gongkai check` and `gongkai rules`.
+
+No `from __future__ import annotations`: typer reads the annotations when the commands are defined
+inside register(), where the shared argument types are in scope."""
+
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gongkai.model import Finding, Report
+
+SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+class CheckOutput(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def finding_json(finding: Finding) -> dict:
+    return finding.model_dump(mode="json", exclude_none=True)
+
+
+def format_findings(report: Report, findings: list[Finding], path: str) -> str:
+    """Findings for people: grouped by severity, each with where it is in the document."""
+    lines = [f"{path}：{report.agency or '（单位不详）'} {report.year or ''} 年度报告（格式 {report.format}）"]
+    if not findings:
+        lines.append("  未发现问题。")
+    for severity, name in SEVERITY_NAMES.items():
+        group = [f for f in findings if f.severity == severity]
+        if not group:
+            continue
+        lines.append(f"  {name} {len(group)} 项：")
+        for f in group:
+            where = "；".join(dict.fromkeys(loc.describe() for loc in f.locations)) or "位置不详"
+            lines.append(f"    [{f.rule}] {f.message}（{where}）")
+    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_NAMES}
+    lines.append(f"  合计：错误 {counts['error']}，警告 {counts['warning']}，提示 {counts['info']}")
+    return "\n".join(lines)
+
+
+def _pair_previous(reports: dict[Path, Report], explicit: Report | None) -> dict[Path, Report | None]:
+    """Last year's report for each: --previous, or a report in the same run of the same body a year earlier."""
+    by_key = {(r.agency, r.year): r for r in reports.values() if r.agency and r.year}
+    return {path: explicit or by_key.get((r.agency, (r.year or 0) - 1)) for path, r in reports.items()}
+
+
+def register(app: typer.Typer) -> None:
+    from gongkai.cli import FilesArg, FormatOpt, parse_paths
+
+    @app.command()
+    def check(
+        files: FilesArg,
+        previous: Annotated[Path | None, typer.Option("--previous", "-p", help="上一年度的报告，用于跨年度核对")] = None,
+        format: Annotated[CheckOutput, typer.Option("--format", "-f", help="text: 供人阅读；json: 每个文件一行 JSON")]
+        = CheckOutput.text,
+        report_format: FormatOpt = None,
+    ) -> None:
+        """核查报告：勾稽关系、完整性与格式、正文与表格一致性、跨年度衔接。
+
+        退出码：0 无错误；1 有错误级问题；2 有文件无法读取。
+        """
+        from gongkai.check import check_report
+
+        failed = False
+        last_year = None
+        if previous is not None:
+            (_, last_year), = parse_paths([previous], report_format)
+            if last_year is None:
+                raise typer.Exit(code=2)
+        reports = {}
+        for path, report in parse_paths(files, report_format):
+            if report is None:
+                failed = True
+            else:
+                reports[path] = report
+        pairs = _pair_previous(reports, last_year)
+        errors = False
+        for path, report in reports.items():
+            findings = check_report(report, pairs[path])
+            errors = errors or any(f.severity == "error" for f in findings)
+            if format is CheckOutput.json:
+                typer.echo(json.dumps({"file": str(path), "agency": report.agency, "year": report.year,
+                                       "format": report.format,
+                                       "previous": pairs[path].source if pairs[path] else None,
+                                       "findings": [finding_json(f) for f in findings]}, ensure_ascii=False))
+            else:
+                typer.echo(format_findings(report, findings, str(path)))
+        raise typer.Exit(code=2 if failed else 1 if errors else 0)
+
+    @app.command()
+    def rules(
+        report_format: Annotated[str, typer.Option("--report-format", help="格式 (2021/2019)")] = "2021",
+    ) -> None:
+        """列出报告格式的全部核查规则（Markdown 表格）。"""
+        from gongkai.docs import rules_table
+
+        typer.echo(rules_table(report_format))
