@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from gongkai.document import Document, Item, LoadError, TableRow
-from gongkai.read.pdf import MAX_PAGES, Glyph, Grid, page_items, usable
+from gongkai.read.pdf import MAX_PAGES, Glyph, Grid, PageContent, append_page, page_items, usable
 from gongkai.text import parse_number
 
 # Recognitions scoring below this are noise; anything above is kept with its score.
@@ -90,15 +90,17 @@ def read_image(data: bytes, path: str | None = None) -> Document:
     if width * height > MAX_PIXELS:
         raise LoadError(path, f"图片过大：{width}×{height} 像素 (image too large)")
     items: list[Item] = []
+    previous: PageContent | None = None
     tables = 0
     try:
         for number, frame in enumerate(ImageSequence.Iterator(image), 1):
             if number > MAX_PAGES:
                 raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
             pixels = _rgb(ImageOps.exif_transpose(frame) if number == 1 else frame)
-            page, found = ocr_image(pixels, number, tables)
-            items += page
-            tables += found
+            content = ocr_image(pixels, number, tables)
+            append_page(items, previous, content)
+            previous = content
+            tables += content.tables
     except LoadError as exc:
         raise LoadError(path, exc.problem) from exc
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
@@ -127,21 +129,20 @@ def _rgb(frame) -> np.ndarray:
 # --- one page ---------------------------------------------------------------------------------------
 
 
-def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0) -> tuple[list[Item], int]:
-    """One page image (H×W×3 RGB) → its items in reading order and the number of tables found.
+def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0) -> PageContent:
+    """One page image (H×W×3 RGB) → its items in reading order (and the tables found).
 
     Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
     boxes = _recognise(rgb)
     if not boxes:
-        return [], 0
+        return PageContent([])
     line_height = statistics.median(b.height for b in boxes)
     gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
     grids = [g for g in (Grid(cells, 2.0) for cells in ruling_tables(gray, line_height)) if usable(g)]
     glyphs: list[Glyph] = []
     for box in boxes:
         glyphs += _split(box, grids)
-    items = page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text)
-    return items, len(grids)
+    return page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text)
 
 
 class _Box:

@@ -242,9 +242,9 @@ class Grid:
 
 
 def usable(grid: Grid) -> bool:
-    """A table has at least two rows and two columns: a lone box around text is a frame, not a table."""
-    rows, cols = grid.shape
-    return rows >= 2 and cols >= 2
+    """A table has at least two columns: a box around text is a frame, not a table. One row is
+    enough (the last row of a table that ran onto the next page)."""
+    return grid.shape[1] >= 2
 
 
 @dataclass
@@ -254,8 +254,22 @@ class _Block:
     rows: list[TableRow] | None = None
 
 
+@dataclass
+class PageContent:
+    """A page's items, and what is needed to join a paragraph the page break cut in two: the
+    first and last text lines when nothing (a table) stands before or after them, and the page's
+    text margins."""
+
+    items: list[Item]
+    tables: int = 0
+    first: Line | None = None
+    last: Line | None = None
+    left: float = 0.0
+    right: float = 0.0
+
+
 def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_table: int, page_height: float,
-               scale: float = 1.0, value_text: Callable[[str], str] | None = None) -> list[Item]:
+               scale: float = 1.0, value_text: Callable[[str], str] | None = None) -> PageContent:
     """One page's paragraphs and table rows in reading order.
 
     Each glyph goes to the table cell holding its centre, else to the running text. Tables are
@@ -276,7 +290,36 @@ def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_tabl
     lines = [line for line in text_lines(text) if line.text and not _furniture(line, page_height)]
     blocks += [_Block(line.bbox[1], line=line) for line in lines]
     blocks.sort(key=lambda b: b.top)
-    return _paragraphs(blocks, page, scale, lines)
+    left, right = _margins(lines)
+    content = PageContent(_paragraphs(blocks, page, scale, left, right), len(grids), left=left, right=right)
+    if blocks and blocks[0].line is not None:
+        content.first = blocks[0].line
+    if blocks and blocks[-1].line is not None:
+        content.last = blocks[-1].line
+    return content
+
+
+def append_page(items: list[Item], previous: PageContent | None, content: PageContent) -> None:
+    """Add a page's items; a paragraph that runs on from the page before is joined to it."""
+    if (previous is not None and previous.last is not None and content.first is not None and items
+            and isinstance(items[-1], Paragraph) and content.items and isinstance(content.items[0], Paragraph)):
+        last, first = previous.last, content.first
+        size = _size(last)
+        if (abs(_size(first) - size) <= 0.15 * size and not _OUTLINE.match(first.text)
+                and last.bbox[2] >= previous.right - 2 * size and first.bbox[0] <= content.left + 0.5 * _size(first)):
+            items[-1].text = _join([items[-1].text, content.items[0].text])
+            items.extend(content.items[1:])
+            return
+    items.extend(content.items)
+
+
+def _margins(lines: list[Line]) -> tuple[float, float]:
+    """The text's left edge and its right edge: where most long lines end (punctuation may hang past it)."""
+    if not lines:
+        return 0.0, 0.0
+    widest = max(line.bbox[2] - line.bbox[0] for line in lines)
+    right = statistics.median(line.bbox[2] for line in lines if line.bbox[2] - line.bbox[0] >= 0.6 * widest)
+    return min(line.bbox[0] for line in lines), right
 
 
 def _furniture(line: Line, page_height: float) -> bool:
@@ -285,12 +328,9 @@ def _furniture(line: Line, page_height: float) -> bool:
     return in_margin and bool(_PAGE_NUMBER.match(line.text))
 
 
-def _paragraphs(blocks: list[_Block], page: int, scale: float, lines: list[Line]) -> list[Item]:
+def _paragraphs(blocks: list[_Block], page: int, scale: float, left: float, right: float) -> list[Item]:
     """Join the lines a paragraph wrapped over; table rows pass through in their place."""
     items: list[Item] = []
-    if lines:
-        left = min(line.bbox[0] for line in lines)
-        right = max(line.bbox[2] for line in lines)
     previous: Line | None = None
     parts: list[Line] = []
 
@@ -344,10 +384,11 @@ def _size(line: Line) -> float:
 
 
 def _join(texts: list[str]) -> str:
-    """Lines of one paragraph: Chinese text runs on; Latin words get their space back."""
+    """Lines of one paragraph: Chinese text and figures run on (a line can break inside a number);
+    Latin words get their space back."""
     out = texts[0]
     for t in texts[1:]:
-        if out and t and out[-1].isascii() and out[-1].isalnum() and t[0].isascii() and t[0].isalnum():
+        if out and t and out[-1].isascii() and out[-1].isalpha() and t[0].isascii() and t[0].isalpha():
             out += " "
         out += t
     return out
@@ -418,6 +459,7 @@ class _PdfReader:
         self.path = path
         self.document = document  # pypdfium2, for rendering pages that need OCR
         self.items: list[Item] = []
+        self.previous: PageContent | None = None
         self.tables = 0
         self.ocr_pages = 0
         self.text_pages = 0
@@ -441,8 +483,12 @@ class _PdfReader:
         glyphs = [Glyph(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars
                   if c["text"].strip() and not _UNMAPPED.match(c["text"])]
         grids = [g for g in (Grid(t.cells, 1.0) for t in page.find_tables(_TABLE_SETTINGS)) if usable(g)]
-        self.items += page_items(number, glyphs, grids, self.tables, float(page.height))
-        self.tables += len(grids)
+        self._add(page_items(number, glyphs, grids, self.tables, float(page.height)))
+
+    def _add(self, content: PageContent) -> None:
+        append_page(self.items, self.previous, content)
+        self.previous = content
+        self.tables += content.tables
 
     def _ocr_page(self, number: int) -> None:
         import numpy as np
@@ -458,9 +504,7 @@ class _PdfReader:
         image = np.array(bitmap.to_pil().convert("RGB"))
         bitmap.close()
         pdf_page.close()
-        items, tables = ocr_image(image, number, self.tables, scale=1 / scale)
-        self.items += items
-        self.tables += tables
+        self._add(ocr_image(image, number, self.tables, scale=1 / scale))
         self.ocr_pages += 1
 
 
