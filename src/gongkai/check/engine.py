@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from gongkai.formats import CellDef, Format, Rule, load_format
-from gongkai.model import Finding, Number, Provenance, Report
+from gongkai.model import Finding, Number, Paragraph, Provenance, Report
 from gongkai.text import normalize_label
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
@@ -402,17 +402,18 @@ def _formats_for(year: int) -> list[Format]:
 # ---- narrative --------------------------------------------------------------------------------
 
 
-def _sentences(ctx: Context, numbers: tuple[str, ...]) -> Iterator[tuple[str, Provenance | None]]:
+def _sentences(ctx: Context, numbers: tuple[str, ...]) -> Iterator[tuple[str, str, Provenance | None]]:
+    """(sentence, the sentence before it in its paragraph, where the paragraph is) of the sections."""
     for section in ctx.report.sections:
         if numbers and section.number not in numbers:
             continue
-        parts = section.paragraphs or []
-        if not parts and section.text:
-            parts = [type("P", (), {"text": section.text, "provenance": section.provenance})()]
+        parts = section.paragraphs or [Paragraph(text=section.text, provenance=section.provenance)]
         for part in parts:
+            before = ""
             for sentence in _SENTENCE_END.split(part.text):
                 if sentence.strip():
-                    yield sentence.strip(), part.provenance
+                    yield sentence.strip(), before, part.provenance
+                    before = sentence.strip()
 
 
 def _sum_cells(ctx: Context, templates: tuple[str, ...]) -> tuple[Number | None, list[str]]:
@@ -433,8 +434,9 @@ def check_narrative(rule: Rule, ctx: Context) -> list[Finding]:
         return []
     patterns = [re.compile(p) for p in rule.patterns]
     out = []
-    for sentence, where in _sentences(ctx, rule.sections):
-        if rule.context and not re.search(rule.context, sentence):
+    for sentence, before, where in _sentences(ctx, rule.sections):
+        # "共收到申请 125 件。其中予以公开 69 项": the context may be in the sentence before.
+        if rule.context and not re.search(rule.context, before + sentence):
             continue
         figures = []
         for pattern in patterns:
@@ -457,7 +459,7 @@ def check_narrative_conflict(rule: Rule, ctx: Context) -> list[Finding]:
     nones, amounts = [], []
     none_patterns = [re.compile(p) for p in rule.none_patterns]
     amount_patterns = [re.compile(p) for p in rule.amount_patterns]
-    for sentence, where in _sentences(ctx, rule.sections):
+    for sentence, _, where in _sentences(ctx, rule.sections):
         if any(p.search(sentence) for p in none_patterns):
             nones.append((sentence, where))
             continue

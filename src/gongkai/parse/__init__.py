@@ -44,16 +44,19 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
     preamble, spans = split_sections(doc, fmt)
     report = Report(source=doc.path, agency=agency, year=year, format=fmt.id, title=title,
                     title_provenance=where, sections=narrative(spans, fmt), parser_version=PARSER_VERSION)
+    claimed = {id(item) for t in fmt.tables if t.section in spans for item in spans[t.section].items}
     for table in fmt.tables:
         span = spans.get(table.section)
-        # Without its heading a table is looked for in the whole document.
-        items = span.items if span else doc.items
-        read = READERS[table.layout](table, items)
+        if span is not None:
+            read = READERS[table.layout](table, span.items, anchored=True)
+        else:
+            # Without its heading a table is looked for outside the other tables' sections.
+            loose = [item for item in doc.items if id(item) not in claimed]
+            read = READERS[table.layout](table, loose, anchored=False)
+            report.notes.append(f"未找到第{table.section}部分标题，表{table.number}在其余正文中查找")
         report.cells.update(read.cells)
         report.tables[table.key] = read.layout
         report.notes.extend(read.notes)
-        if span is None:
-            report.notes.append(f"未找到第{table.section}部分标题，表{table.number}在全文中查找")
     if not any(layout.found for layout in report.tables.values()):
         raise LoadError(doc.path, "未找到年度报告的统计表格 (no report tables found)")
     # Cells in the format's order, optional ones (printed instead of others) after.

@@ -147,7 +147,7 @@ def _place(values: list[TextCell], columns: list[Column]) -> tuple[list[TextCell
     return placed, note + "，中间各列无法确定", set()
 
 
-def read_grid(table: Table, items: list[Item]) -> TableRead:
+def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRead:
     """A table of rows × shared columns (table 三)."""
     read = TableRead()
     rows = [r for r in table.all_rows]
@@ -227,7 +227,7 @@ def _header_columns(columns: list[Column], header: list[LogicalRow]) -> tuple[li
     return (present, seen) if len(present) >= 3 else (columns, {})
 
 
-def read_blocks(table: Table, items: list[Item]) -> TableRead:
+def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> TableRead:
     """Rows that each carry their block's columns (table 二)."""
     read = TableRead()
     rows = [(block, row) for block in table.blocks for row in block.rows]
@@ -263,8 +263,13 @@ def read_blocks(table: Table, items: list[Item]) -> TableRead:
     return read
 
 
-def read_line(table: Table, items: list[Item]) -> TableRead:
-    """Groups × columns printed side by side (table 四): one line of 15 figures, or a row per group."""
+def read_line(table: Table, items: list[Item], anchored: bool = True) -> TableRead:
+    """Groups × columns printed side by side (table 四): one line of 15 figures, or a row per group.
+
+    Figures without a label belong to the table only once its header is seen, unless the items are
+    the table's own section (`anchored`).
+    Grid and block tables find their rows by label and need no anchor.
+    """
     read = TableRead()
     rows = list(table.blocks[0].rows)
     columns = list(table.blocks[0].columns)
@@ -272,8 +277,11 @@ def read_line(table: Table, items: list[Item]) -> TableRead:
     by_group: dict[str, LogicalRow] = {}
     pool: list[TextCell] = []
     first_source = None
+    header = [*rows, *columns]
     for lrow in logical_rows(items):
-        if not lrow.printed:
+        if not anchored and lrow.labels:
+            anchored = any(d.match_length(normalize_label(lrow.label)) for d in header)
+        if not lrow.printed or not anchored:
             continue
         row = match_row(lrow.label, rows, set(by_group)) if lrow.labels else None
         values = _trim(lrow.values, k)
