@@ -304,9 +304,13 @@ def next_year(report: Report) -> Report:
     following.title = None
     for col in [c.key for c in FMT.table("applications").blocks[0].columns]:
         delta = report.value(f"applications.carried_forward.{col}") - following.value(f"applications.carried_over.{col}")
-        for row in ("carried_over", "total_processed", "other.other"):  # a row the text does not mention
-            key = f"applications.{row}.{col}"
-            following.cells[key].value += delta
+        # Balance the change in a row the text does not mention, keeping every count non-negative.
+        for rows in (("carried_forward",), ("total_processed", "other.other"), ("total_processed", "unable.not_held")):
+            keys = [f"applications.{row}.{col}" for row in ("carried_over", *rows)]
+            if all(following.value(k) + delta >= 0 for k in keys):
+                for key in keys:
+                    following.cells[key].value += delta
+                break
     for doc in ("rules", "normative_documents"):
         following.cells[f"proactive.{doc}.in_force"].value = (report.value(f"proactive.{doc}.in_force")
                                                              + following.value(f"proactive.{doc}.issued")
