@@ -21,8 +21,8 @@ from __future__ import annotations
 import io
 import logging
 import re
-import statistics
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +133,15 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0) 
     """One page image (H×W×3 RGB) → its items in reading order (and the tables found).
 
     Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
+    gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
+    found = ruling(gray)
+    if found.lines is not None:
+        rgb = rgb.copy()
+        rgb[found.lines] = 255
     boxes = _recognise(rgb)
     if not boxes:
         return PageContent([])
-    line_height = statistics.median(b.height for b in boxes)
-    gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
-    grids = [g for g in (Grid(cells, 2.0) for cells in ruling_tables(gray, line_height)) if usable(g)]
+    grids = [g for g in (Grid(cells, 2.0) for cells in found.tables) if usable(g)]
     glyphs: list[Glyph] = []
     for box in boxes:
         glyphs += _split(box, grids)
@@ -227,52 +230,89 @@ def _overlaps(grid: Grid, g: Glyph) -> bool:
 # --- ruling lines -----------------------------------------------------------------------------------
 
 
-def ruling_tables(gray: np.ndarray, line_height: float) -> list[list[tuple[float, float, float, float]]]:
-    """The cells of each table the image draws with ruling lines, as pixel boxes.
+@dataclass
+class Ruling:
+    """The tables an image draws with ruling lines: each table's cells as pixel boxes, and a mask
+    of the lines' pixels (erased before OCR, so that no line is read as a 1 or an l, and no text
+    box is glued to a border)."""
 
-    A stroke counts as a ruling line when it is longer than any stroke of the text: twice the
-    text-line height across, half of it down (a row of a table is at least a text line high, and
-    pdfplumber only makes a cell where lines meet at all four corners, so a short stroke of a
-    character never makes one)."""
+    tables: list[list[tuple[float, float, float, float]]]
+    lines: np.ndarray | None
+    text_height: float
+
+
+def ruling(gray: np.ndarray) -> Ruling:
+    """Find ruling lines by morphology, and cells where they meet (pdfplumber's edge → cell logic).
+
+    A stroke counts as a ruling line when it is longer than the strokes of the text: three
+    character heights across, three quarters of one down. A vertical stroke is kept only between
+    the horizontal lines it meets, and only when it meets two: a stroke of a character stands free
+    inside its cell, and pdfplumber would otherwise snap a column's border to the strokes of the
+    text beside it."""
     import cv2
     from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 
     # Dark strokes on a light page, whatever the scan's brightness.
     binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
-    across = max(20, round(2 * line_height))
-    down = max(8, round(0.5 * line_height))
+    text_height = _text_height(binary)
+    across = max(20, round(3 * text_height))
+    down = max(8, round(0.75 * text_height))
     horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1)))
     vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, down)))
-    # A faded scan breaks lines: close gaps shorter than a third of a text line first.
-    gap = max(3, round(line_height / 3))
+    # A faded scan breaks lines: close gaps shorter than a third of a character first.
+    gap = max(3, round(text_height / 3))
     horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
     vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
-    hs = _components(horizontal)
-    vs = _components(vertical)
-    if len(hs) + len(vs) > 20_000:  # a photograph or noise, not a ruled table
-        return []
-    tolerance = max(3.0, line_height / 6)
+    _, _, h_stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    _, v_labels, v_stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    hs, vs = h_stats[1:, :4].astype(float), v_stats[1:, :4].astype(float)
+    if not len(hs) or len(hs) + len(vs) > 20_000:  # no lines; or a photograph or noise
+        return Ruling([], None, text_height)
+    tolerance = max(3.0, text_height / 4)
     edges: list[dict[str, Any]] = [
         {"x0": float(x), "x1": float(x + w), "top": y + h / 2, "bottom": y + h / 2, "width": float(w), "height": 0.0,
          "orientation": "h", "object_type": "line"} for x, y, w, h in hs]
-    if hs.size:
-        # A ruling line runs from one horizontal line to another; a stroke of a character stands
-        # free inside its cell. Each vertical stroke is cut to the horizontal lines it meets and
-        # dropped when it meets fewer than two: otherwise pdfplumber would snap a column's border
-        # to the strokes of the text beside it, or a stroke touching a line would lengthen it.
-        hy = hs[:, 1] + hs[:, 3] / 2
-        hx0, hx1 = hs[:, 0] - tolerance, hs[:, 0] + hs[:, 2] + tolerance
-        for x, y, w, h in vs:
-            mid = x + w / 2
-            met = hy[(hx0 <= mid) & (mid <= hx1) & (hy >= y - tolerance) & (hy <= y + h + tolerance)]
-            if met.size >= 2:
-                edges.append({"x0": mid, "x1": mid, "top": float(met.min()), "bottom": float(met.max()), "width": 0.0,
-                              "height": float(met.max() - met.min()), "orientation": "v", "object_type": "line"})
+    hy = hs[:, 1] + hs[:, 3] / 2
+    hx0, hx1 = hs[:, 0] - tolerance, hs[:, 0] + hs[:, 2] + tolerance
+    kept_v: list[tuple[int, float, float]] = []  # label, top, bottom
+    for i, (x, y, w, h) in enumerate(vs):
+        mid = x + w / 2
+        met = hy[(hx0 <= mid) & (mid <= hx1) & (hy >= y - tolerance) & (hy <= y + h + tolerance)]
+        if met.size >= 2:
+            kept_v.append((i + 1, float(met.min()), float(met.max())))
+            edges.append({"x0": mid, "x1": mid, "top": float(met.min()), "bottom": float(met.max()), "width": 0.0,
+                          "height": float(met.max() - met.min()), "orientation": "v", "object_type": "line"})
     edges = merge_edges(edges, tolerance, tolerance, tolerance, tolerance)
     cells = intersections_to_cells(edges_to_intersections(edges, tolerance, tolerance))
-    min_width = 3 * line_height
-    return [group for group in cells_to_tables(cells)
-            if max(c[2] for c in group) - min(c[0] for c in group) >= min_width]
+    tables = [group for group in cells_to_tables(cells)
+              if max(c[2] for c in group) - min(c[0] for c in group) >= 6 * text_height]
+    if not tables:
+        return Ruling([], None, text_height)
+    # The lines to erase: kept vertical strokes between the lines they meet (a character glued to
+    # a border beyond them stays), and horizontal lines within a table.
+    lines = np.zeros(gray.shape, dtype=bool)
+    margin = round(tolerance)
+    for label, top, bottom in kept_v:
+        x, _, w, _ = v_stats[label, :4]
+        rows = slice(max(0, round(top) - margin), round(bottom) + margin + 1)
+        lines[rows, x:x + w] |= v_labels[rows, x:x + w] == label
+    for t in tables:
+        x0, x1 = round(min(c[0] for c in t)) - margin, round(max(c[2] for c in t)) + margin + 1
+        y0, y1 = round(min(c[1] for c in t)) - margin, round(max(c[3] for c in t)) + margin + 1
+        area = (slice(max(0, y0), y1), slice(max(0, x0), x1))
+        lines[area] |= horizontal[area] > 0
+    lines = cv2.dilate(lines.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))) > 0
+    return Ruling(tables, lines, text_height)
+
+
+def _text_height(binary: np.ndarray) -> float:
+    """About the height of a character: most marks on a page are characters or their parts."""
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    heights, widths = stats[1:count, 3], stats[1:count, 2]
+    marks = heights[(heights >= 4) & (heights <= binary.shape[0] / 10) & (widths <= 4 * heights)]
+    return float(np.percentile(marks, 75)) if marks.size else 20.0
 
 
 # --- figures ------------------------------------------------------------------------------------------
@@ -298,10 +338,3 @@ def value_text(text: str) -> str:
     figure = figure.translate(str.maketrans(_LOOKALIKE_ONE, "1" * len(_LOOKALIKE_ONE)))
     return figure if parse_number(figure) is not None else text
 
-
-def _components(mask: np.ndarray) -> np.ndarray:
-    """Connected strokes of a mask as rows of (x, y, width, height)."""
-    import cv2
-
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return stats[1:count, :4].astype(float)
