@@ -10,6 +10,7 @@ from gongkai.formats import load_format
 from gongkai.model import Report
 from gongkai.render.layout import dense, table_grid
 from gongkai.render.markdown import render_markdown
+from gongkai.text import is_number
 
 
 def _document(report: Report, table_lines) -> str:
@@ -63,8 +64,8 @@ def pdf_text(report: Report) -> str:
             cells = [c for c in row if c]
             if not cells:
                 continue
-            labels = [c for c in cells if not c.replace(".", "").isdigit()]
-            figures = [c for c in cells if c.replace(".", "").isdigit()]
+            labels = [c for c in cells if not is_number(c)]
+            figures = [c for c in cells if is_number(c)]
             label = " ".join(labels).replace("三、本年度办理结果", "").strip()
             if figures and len(label) > 16:
                 out.append(label[:14])

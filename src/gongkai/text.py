@@ -23,6 +23,17 @@ def normalize_label(text: str) -> str:
     return _LABEL_DROP.sub("", nfkc(text).translate(_BRACKETS))
 
 
+_NUMBERING = re.compile(r"^(?:\(?[一二三四五六七八九十\d]+\)?)+")
+
+
+def printed_as(official: str, printed: str) -> bool:
+    """Whether a printed label has all of the official wording, in order (its numbering aside):
+    fragments of a vertical header printed in between (PDF text) do not make it another label,
+    a word left out does."""
+    rest = iter(normalize_label(printed))
+    return all(ch in rest for ch in _NUMBERING.sub("", normalize_label(official)))
+
+
 # A printed figure: optional sign, digits with thousands separators, optional decimals and a unit.
 _NUMBER = re.compile(
     r"^(?P<sign>[+-]?)(?P<int>\d{1,3}(?:[,，]\d{3})+|\d+)(?P<frac>\.\d+)?"

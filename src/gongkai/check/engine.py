@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 from gongkai.formats import CellDef, Format, Rule, load_format
 from gongkai.model import Finding, Number, Paragraph, Provenance, Report
-from gongkai.text import normalize_label
+from gongkai.text import normalize_label, printed_as
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
-_NUMBERING = re.compile(r"^(?:\(?[一二三四五六七八九十\d]+\)?)+")
 
 
 @dataclass(frozen=True)
@@ -323,8 +322,6 @@ def _row_location(ctx: Context, cell: CellDef) -> list[Provenance]:
     return [row.provenance] if row and row.provenance else []
 
 
-def _bare(label: str) -> str:
-    return _NUMBERING.sub("", normalize_label(label))
 
 
 def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Finding]:
@@ -335,7 +332,7 @@ def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Finding]:
             continue
         for row in table.all_rows:
             printed = layout.rows.get(row.key)
-            if printed is None or _bare(row.label) in normalize_label(printed.label):
+            if printed is None or printed_as(row.label, printed.label):
                 continue
             keys = [c.key for c in table.cells(include_optional=True) if c.row.key == row.key]
             out.append(_finding(rule, rule.message.format(table=table.number, official=row.label, printed=printed.label),

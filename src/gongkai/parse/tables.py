@@ -15,13 +15,14 @@ document: a row is a label followed by its figures, wherever the layout broke it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from gongkai.document import Item, Paragraph, TextCell
 from gongkai.formats import Column, Row, Table
 from gongkai.model import Cell, Provenance, RowLayout, TableLayout
-from gongkai.text import PLACEHOLDERS, is_value, nfkc, normalize_label, parse_number
+from gongkai.text import PLACEHOLDERS, is_value, nfkc, normalize_label, parse_number, printed_as
 
 # A paragraph longer than this in a table's section is prose, not a broken label.
 _MAX_LABEL_PARAGRAPH = 60
@@ -98,18 +99,43 @@ def _candidates(normalized: str, rows: tuple[Row, ...]) -> list[tuple[int, Row]]
     return [(n, row) for row in rows if (n := row.match_length(normalized))]
 
 
-def _cell(key: str, text_cell: TextCell | None, column: Column) -> Cell:
+# Money is stored in its column's unit; a figure printed in another is converted.
+UNITS = {"亿元": 100_000_000, "万元": 10_000, "元": 1}
+_UNIT = re.compile("|".join(UNITS))
+
+
+def printed_unit(text: str) -> str | None:
+    m = _UNIT.search(text)
+    return m.group(0) if m else None
+
+
+def _cell(key: str, text_cell: TextCell | None, column: Column, header_unit: str | None = None) -> Cell:
     if text_cell is None or _blank(text_cell):
         return Cell(key=key, value=None, raw=text_cell.text if text_cell else None,
                     provenance=text_cell.source if text_cell else None,
                     confidence=text_cell.confidence if text_cell else 1.0)
     value = parse_number(text_cell.text)
     note = None
-    if value is not None and column.unit == "万元" and "万元" not in text_cell.text and text_cell.text.endswith("元"):
-        note = "单位为元，已按万元换算"
-        value = value / 10000
+    unit = printed_unit(text_cell.text) or header_unit
+    if value is not None and column.unit in UNITS and unit and unit != column.unit:
+        value = round(value * UNITS[unit] / UNITS[column.unit], 6)
+        note = f"原文单位为{unit}，已换算为{column.unit}"
     return Cell(key=key, value=value, raw=text_cell.text, provenance=text_cell.source,
                 confidence=text_cell.confidence, note=note)
+
+
+def _header_units(columns: list[Column], headers: list[LogicalRow]) -> dict[str, str]:
+    """The unit a header prints beside a money column's label: 采购总金额（万元） → 万元."""
+    out = {}
+    for col in columns:
+        if col.unit not in UNITS:
+            continue
+        base = normalize_label(re.split(r"[（(]", col.label)[0])
+        for lrow in headers:
+            for cell in lrow.labels:
+                if base in normalize_label(cell.text) and (unit := printed_unit(cell.text)):
+                    out[col.key] = unit
+    return out
 
 
 def _trim(values: list[TextCell], k: int) -> list[TextCell]:
@@ -158,9 +184,13 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
     context: list[LogicalRow] = []  # the unmatched rows since the last matched one
     for lrow in logical:
         row = match_row(lrow.label, rows, set(matched)) if lrow.has_value_cells else None
-        if row is None and lrow.printed and context:
-            joined = " ".join(c.label for c in context[-3:]) + " " + lrow.label
-            row = match_row(joined, rows, set(matched))
+        if lrow.printed and context and (row is None or not printed_as(row.label, lrow.label)):
+            # A label broken across lines: the fragments above complete it, and are what was printed.
+            joined = LogicalRow([c for lr in context[-3:] for c in lr.labels] + lrow.labels, lrow.values, lrow.source,
+                                lrow.has_value_cells)
+            joined_row = match_row(joined.label, rows, set(matched))
+            if joined_row is not None and (row is None or printed_as(joined_row.label, joined.label)):
+                row, lrow = joined_row, joined
         if row is None:
             if lrow.printed:
                 read.notes.append(f"表{table.number}：无法识别的行「{lrow.label or '（无标签）'}」"
@@ -232,16 +262,17 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
     read = TableRead()
     rows = [(block, row) for block in table.blocks for row in block.rows]
     matched: dict[str, LogicalRow] = {}
+    headers: list[LogicalRow] = []
     for lrow in logical_rows(items):
-        if not lrow.has_value_cells:
-            continue
-        row = match_row(lrow.label, [r for _, r in rows], set(matched))
+        row = match_row(lrow.label, [r for _, r in rows], set(matched)) if lrow.has_value_cells else None
         if row is None or row.key in matched:
+            headers.append(lrow)
             continue
         matched[row.key] = lrow
     read.layout = TableLayout(found=bool(matched))
     for block, row in rows:
         columns = list(block.columns)
+        units = _header_units(columns, headers)
         lrow = matched.get(row.key)
         values = _trim(lrow.values, len(columns)) if lrow else []
         note = None
@@ -255,7 +286,7 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
                                                   provenance=lrow.source)
         for col, tc in zip(columns, placed, strict=False):
             key = f"{table.key}.{row.key}.{col.key}"
-            cell = _cell(key, tc, col) if lrow else Cell(key=key)
+            cell = _cell(key, tc, col, units.get(col.key)) if lrow else Cell(key=key)
             if lrow and tc is None:
                 cell.provenance = lrow.source
             cell.note = cell.note or note
