@@ -279,3 +279,10 @@ def test_seed_reports_match_their_gold(shared):
     last = run.stdout.strip().splitlines()[-1]
     assert last.startswith("cells 1000/1000"), run.stdout
     assert "metadata 5/5" in last
+
+
+def test_a_title_without_a_year_takes_the_year_the_text_speaks_of():
+    text = doc(*HEADER, f"一、本年新收政府信息公开申请数量{T}{T}{T}1{T}0{T}0{T}0{T}0{T}0{T}1",
+               title="某某县人民政府政府信息公开工作年度报告").replace("无。", "2023年，我县收到申请1件。2023年度未收费。")
+    report = parse_text(text)
+    assert (report.agency, report.year) == ("某某县人民政府", 2023)

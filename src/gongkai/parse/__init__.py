@@ -39,7 +39,7 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
     """Read a document into a Report. Raises LoadError when it holds no report tables."""
     title, agency, year, where = find_title(doc)
     if year is None:
-        year = guess_year(doc)
+        year = guess_year(document_text(doc))
     fmt = load_format(format_id) if format_id else detect_format(doc, year)
     preamble, spans = split_sections(doc, fmt)
     report = Report(source=doc.path, agency=agency, year=year, format=fmt.id, title=title,
