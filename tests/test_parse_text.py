@@ -286,3 +286,11 @@ def test_a_title_without_a_year_takes_the_year_the_text_speaks_of():
                title="某某县人民政府政府信息公开工作年度报告").replace("无。", "2023年，我县收到申请1件。2023年度未收费。")
     report = parse_text(text)
     assert (report.agency, report.year) == ("某某县人民政府", 2023)
+
+
+def test_grand_total_printed_as_heji_but_not_a_group_subtotal():
+    text = doc(*HEADER, f"（三）不予公开{T}合计{T}{T}1{T}0{T}0{T}0{T}0{T}0{T}1",
+               f"（七）合计{T}{T}{T}5{T}0{T}0{T}0{T}0{T}0{T}5")
+    r = parse_text(text)
+    assert r.value("applications.total_processed.total") == 5
+    assert any("无法识别的行「（三）不予公开 合计」" in note for note in r.notes)
