@@ -305,7 +305,7 @@ def append_page(items: list[Item], previous: PageContent | None, content: PageCo
             and isinstance(items[-1], Paragraph) and content.items and isinstance(content.items[0], Paragraph)):
         last, first = previous.last, content.first
         size = _size(last)
-        if (abs(_size(first) - size) <= 0.15 * size and not _OUTLINE.match(first.text)
+        if (_same_size(_size(first), size) and not _OUTLINE.match(first.text)
                 and last.bbox[2] >= previous.right - 2 * size and first.bbox[0] <= content.left + 0.5 * _size(first)):
             items[-1].text = _join([items[-1].text, content.items[0].text])
             items.extend(content.items[1:])
@@ -365,7 +365,7 @@ def _continues(above: Line, line: Line, left: float, right: float) -> bool:
     """The line is the next line of the paragraph above: same size, close below it, the one above
     filled to the right edge, and this one not indented as a new paragraph or numbered."""
     size, size_above = _size(line), _size(above)
-    if abs(size - size_above) > 0.15 * size_above or _OUTLINE.match(line.text):
+    if not _same_size(size, size_above) or _OUTLINE.match(line.text):
         return False
     gap = line.bbox[1] - above.bbox[3]
     if gap < -0.3 * size or gap > _PARAGRAPH_GAP * size:
@@ -377,6 +377,12 @@ def _continues(above: Line, line: Line, left: float, right: float) -> bool:
     # A centred title wrapped onto a second, shorter centred line.
     centred = abs((line.bbox[0] - left) - (right - line.bbox[2])) < 2 * size
     return centred and above.bbox[0] - left < 2 * size
+
+
+def _same_size(a: float, b: float) -> bool:
+    """Text of one size: a title (22 pt) is not body text (16 pt), but headings often are the size of
+    the body, and an OCR box's height varies with its length, so the size only tells a title apart."""
+    return abs(a - b) <= 0.35 * max(a, b)
 
 
 def _size(line: Line) -> float:

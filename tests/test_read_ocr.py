@@ -1,0 +1,221 @@
+"""Given an image of a report (a clean 150-dpi render, a scanned PDF, a tight table), these cells.
+
+OCR is slow on a shared machine: the report is rendered and each of its pages recognised once per
+test session; the other images are small.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from gongkai.document import Document, TableRow
+from gongkai.formats import load_format
+from gongkai.model import Report
+from gongkai.parse import parse
+from gongkai.read import read, sniff
+from gongkai.read.ocr import engine, read_image, value_text
+from gongkai.render.pdf import render_pdfs, render_png
+from gongkai.synth import synth_report
+
+DPI = 150
+BLANKED = load_format("2021").keys[5::23]
+FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
+
+@pytest.fixture(scope="session")
+def report() -> Report:
+    report = synth_report(11)
+    for key in BLANKED:
+        report.cells[key].value = None
+    return report
+
+
+@pytest.fixture(scope="session")
+def pages(report, tmp_path_factory) -> list[Path]:
+    """The report's pages as PNG files at 150 dpi."""
+    pdf = render_pdfs([report])[0]
+    out = tmp_path_factory.mktemp("png")
+    paths = []
+    page = 1
+    while True:
+        try:
+            png = render_png(pdf, page, dpi=DPI)
+        except Exception:
+            break
+        paths.append(out / f"page{page}.png")
+        paths[-1].write_bytes(png)
+        page += 1
+    assert len(paths) >= 2
+    return paths
+
+
+@pytest.fixture(scope="session")
+def page_documents(pages) -> list[Document]:
+    return [read(p) for p in pages]
+
+
+def _joined(documents: list[Document]) -> Document:
+    """Pages read one by one, as one document: tables numbered on."""
+    items = []
+    offset = 0
+    for doc in documents:
+        for item in doc.items:
+            if isinstance(item, TableRow):
+                item = TableRow(item.cells, item.table + offset, item.source)
+            items.append(item)
+        offset += 1 + max((r.table for r in doc.rows), default=-1)
+    return Document(path="pages.png", kind="ocr", items=items)
+
+
+# --- a clean render: every cell ------------------------------------------------------------------------------
+
+
+def test_every_cell_from_clean_150_dpi_renders(page_documents, report):
+    assert all(doc.kind == "ocr" for doc in page_documents)
+    parsed = parse(_joined(page_documents))
+    assert (parsed.agency, parsed.year) == (report.agency, report.year)
+    assert parsed.values() == report.values()
+    assert all(parsed.value(key) is None for key in BLANKED)
+
+
+def test_each_cell_carries_its_ocr_confidence(page_documents):
+    cells = [c for doc in page_documents for row in doc.rows for c in row.cells]
+    assert cells and all(0 < c.confidence <= 1 for c in cells)
+    parsed = parse(_joined(page_documents))
+    figures = [c for c in parsed.cells.values() if c.value is not None]
+    assert all(0 < c.confidence <= 1 for c in figures)
+
+
+def test_boxes_of_an_image_are_in_pixels(page_documents, pages, report):
+    width, height = Image.open(pages[0]).size
+    parsed = parse(_joined(page_documents))
+    columns = load_format("2021").table("applications").blocks[0].columns
+    boxes = [parsed.cells[f"applications.new.{c.key}"].provenance.bbox for c in columns]
+    for x0, top, x1, bottom in boxes:
+        assert 0 <= x0 < x1 <= width and 0 <= top < bottom <= height
+    # One row, left to right.
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    assert max(b[1] for b in boxes) - min(b[1] for b in boxes) < 5
+
+
+def test_a_scanned_pdf_is_read_by_ocr_page_by_page(pages, report, tmp_path):
+    images = [Image.open(p).convert("RGB") for p in pages]
+    scan = tmp_path / "scan.pdf"
+    images[0].save(scan, "PDF", resolution=DPI, save_all=True, append_images=images[1:])
+    doc = read(scan)
+    assert doc.kind == "ocr"
+    parsed = parse(doc)
+    assert (parsed.agency, parsed.year) == (report.agency, report.year)
+    assert parsed.values() == report.values()
+    # Boxes of a PDF page are in points, whatever resolution the page was read at.
+    pages_seen = set()
+    for cell in parsed.cells.values():
+        if cell.value is not None:
+            x0, top, x1, bottom = cell.provenance.bbox
+            assert 0 <= x0 < x1 <= 596 and 0 <= top < bottom <= 842
+            pages_seen.add(cell.provenance.page)
+    assert pages_seen == {1, 2}
+
+
+# --- a tight table: figures against the borders -----------------------------------------------------------------
+
+TIGHT = [["信息内容", "甲", "乙", "丙", "丁"],
+         ["本年新收", "12", "", "7", "O"],
+         ["上年结转", "305", "41", "", "9"]]
+
+
+def _tight_table(rows: list[list[str]] = TIGHT) -> Image.Image:
+    """A ruled table whose figures stand against the borders between cells (right-aligned, then
+    left-aligned), so that the detector sees '305 41' as one line of text."""
+    font = ImageFont.truetype(FONT, 22)
+    widths, height = [170, 60, 60, 60, 60], 40
+    image = Image.new("RGB", (sum(widths) + 40, height * len(rows) + 40), "white")
+    draw = ImageDraw.Draw(image)
+    for r, row in enumerate(rows):
+        x = 20
+        for c, text in enumerate(row):
+            top = 20 + r * height
+            draw.rectangle([x, top, x + widths[c], top + height], outline="black", width=2)
+            if text:
+                left, _, right, _ = draw.textbbox((0, 0), text, font=font)
+                tx = x + widths[c] - (right - left) - 4 if c % 2 else x + 4
+                draw.text((tx - left, top + 8), text, fill="black", font=font)
+            x += widths[c]
+    return image
+
+
+def _png(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def test_figures_against_a_border_stay_in_their_cells():
+    doc = read_image(_png(_tight_table()), "tight.png")
+    # The blank cells stay blank; the O read in a figure cell is 0; nothing is glued across a border.
+    assert [row.texts for row in doc.rows] == [TIGHT[0], ["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]
+    assert [c.source.col for c in doc.rows[1].cells] == [0, 1, 2, 3, 4]
+    assert all(c.source.page == 1 for row in doc.rows for c in row.cells)
+
+
+def test_a_jpeg_and_a_multi_page_tiff(tmp_path):
+    jpeg = tmp_path / "table.jpg"
+    jpeg.write_bytes(_png(_tight_table(), "JPEG", quality=80))
+    assert sniff(jpeg.read_bytes()) == "image"
+    assert [row.texts for row in read(jpeg).rows][2] == ["上年结转", "305", "41", "", "9"]
+    second = [TIGHT[0], ["本年新收", "8", "1", "", "0"]]
+    tiff = tmp_path / "table.tiff"
+    tiff.write_bytes(_png(_tight_table(), "TIFF", save_all=True, append_images=[_tight_table(second)]))
+    doc = read(tiff)
+    assert [r.source.page for r in doc.rows] == [1, 1, 1, 2, 2]
+    assert doc.rows[-1].texts == ["本年新收", "8", "1", "", "0"]
+    assert len({r.table for r in doc.rows}) == 2
+
+
+# --- figures --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("read_as", "figure"), [
+    ("1O", "10"), ("O", "0"), ("o", "0"), ("1 2", "12"), ("l2", "12"), ("3,O00", "3,000"), ("一", "—"),
+    ("12", "12"), ("自然人", "自然人"), ("O型", "O型"), ("l", "l"), ("", ""), ("1.属于国家秘密", "1.属于国家秘密"),
+])
+def test_digit_confusions_are_undone_only_in_figure_cells(read_as, figure):
+    assert value_text(read_as) == figure
+
+
+# --- the engine: loaded once, offline, quiet -----------------------------------------------------------------------
+
+
+def test_the_engine_is_loaded_once():
+    assert engine() is engine()
+
+
+def test_ocr_runs_offline_and_quietly(tmp_path):
+    """With every network connection refused, OCR still works, and says nothing on stderr."""
+    image = tmp_path / "t.png"
+    image.write_bytes(_png(_tight_table()))
+    script = textwrap.dedent(f"""
+        import socket
+
+        def refuse(*args, **kwargs):
+            raise OSError("network disabled in this test")
+
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+
+        from gongkai.read import read
+        print([row.texts for row in read({str(image)!r}).rows][1])
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(["本年新收", "12", "", "7", "0"])
+    assert run.stderr == ""
