@@ -1,0 +1,118 @@
+"""The corpus as tables: one row per report, one column per cell key (pivoted from the long cells
+table), and the findings; written to CSV, Excel or Parquet."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from gongkai.formats import all_formats
+from gongkai.store.query import (
+    FINDING_COLUMNS,
+    META_COLUMNS,
+    Filters,
+    cells_query,
+    findings_query,
+    key_order,
+    label_for,
+    meta_query,
+)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
+def _count_keys() -> set[str]:
+    return {key for fmt in all_formats() for key, cell in fmt.all_cells.items() if cell.column.type == "count"}
+
+
+def _typed(column: pd.Series, count: bool) -> pd.Series:
+    """Counts as nullable integers (a blank stays <NA>, never 0); other figures as nullable floats."""
+    values = column.astype("Float64")
+    if count:
+        present = values.dropna()
+        if (present == present.round()).all():
+            return values.astype("Int64")
+    return values
+
+
+def labelled(columns: list[str]) -> dict[str, str]:
+    """Chinese headings from the format definitions, made unique if two cells share one."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        label = META_COLUMNS.get(column) or label_for(column)
+        if label in used:
+            label = f"{label} ({column})"
+        used.add(label)
+        out[column] = label
+    return out
+
+
+def reports_frame(conn: Connection, filters: Filters | None = None, labels: bool = False) -> pd.DataFrame:
+    """One row per report: its metadata, then one column per cell key in the formats' order."""
+    meta = pd.DataFrame(conn.execute(meta_query(filters)).all(), columns=list(META_COLUMNS))
+    meta["year"] = meta["year"].astype("Int64")
+    meta["report_id"] = meta["report_id"].astype("int64")
+    long = pd.DataFrame(conn.execute(cells_query(filters)).all(), columns=["report_id", "key", "value"])
+    if long.empty:
+        frame = meta
+    else:
+        wide = long.pivot(index="report_id", columns="key", values="value")
+        order = key_order()
+        keys = sorted(wide.columns, key=lambda k: (order.get(k, len(order)), k))
+        counts = _count_keys()
+        wide = pd.DataFrame({k: _typed(wide[k], k in counts) for k in keys}, index=wide.index)
+        frame = meta.join(wide, on="report_id")
+    if labels:
+        frame = frame.rename(columns=labelled(list(frame.columns)))
+    return frame
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def findings_frame(conn: Connection, filters: Filters | None = None, labels: bool = False) -> pd.DataFrame:
+    frame = pd.DataFrame(conn.execute(findings_query(filters)).all(), columns=list(FINDING_COLUMNS))
+    # JSON values as text: a column of mixed numbers, lists and nulls fits neither Parquet nor Excel.
+    for column in ("cells", "expected", "found"):
+        frame[column] = frame[column].map(_json_text).astype("string")
+    frame["year"] = frame["year"].astype("Int64")
+    if labels:
+        frame = frame.rename(columns=FINDING_COLUMNS)
+    return frame
+
+
+def findings_path(out: Path) -> Path:
+    """reports.csv → reports.findings.csv (CSV and Parquet keep findings in a second file)."""
+    return out.with_name(f"{out.stem}.findings{out.suffix}")
+
+
+def export(conn: Connection, to: ExportFormat, out: Path, filters: Filters | None = None,
+           labels: bool = False) -> list[Path]:
+    """Write the reports table and the findings; returns the files written."""
+    reports = reports_frame(conn, filters, labels)
+    found = findings_frame(conn, filters, labels)
+    if to is ExportFormat.xlsx:
+        with pd.ExcelWriter(out, engine="openpyxl") as writer:
+            reports.to_excel(writer, sheet_name="报告" if labels else "reports", index=False)
+            found.to_excel(writer, sheet_name="核查结果" if labels else "findings", index=False)
+        return [out]
+    second = findings_path(out)
+    if to is ExportFormat.csv:
+        # utf-8-sig: Excel needs the BOM to read Chinese; pandas skips it.
+        reports.to_csv(out, index=False, encoding="utf-8-sig")
+        found.to_csv(second, index=False, encoding="utf-8-sig")
+    else:
+        reports.to_parquet(out, index=False)
+        found.to_parquet(second, index=False)
+    return [out, second]

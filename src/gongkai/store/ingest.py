@@ -1,0 +1,546 @@
+"""Ingest: files, folders and .zip archives → the corpus, parsed in parallel, written by one process.
+
+Worker processes parse and check (CPU-bound); this process reads and hashes the bytes, skips what
+is stored, and writes results in short transactions. Each document is stored with its content
+hash (unique), so a killed ingest loses only work in flight and a re-run skips what is stored.
+
+Policy on failures: a document that cannot be parsed is stored once, with its error (status
+failed), and a re-run of `ingest` does not retry it: the same bytes and the same parser fail the
+same way. `reparse` retries it when the parser version changes (or always with --failed). A file
+that cannot be read at all (permissions, vanished, corrupt archive) has no bytes to key it by: it
+is reported and counted, not stored, and a re-run tries it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import multiprocessing
+import os
+import signal
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Dialect, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gongkai.store import worker
+from gongkai.store.db import decompress
+from gongkai.store.records import CELL_COLUMNS
+from gongkai.store.schema import cells, contents, documents, findings, reports
+
+# ---- sources -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One document to ingest: a file, or a member of a (nested) zip archive."""
+
+    name: str  # as shown and stored: path, or archive.zip/member
+    path: Path
+    members: tuple[str, ...] = ()  # zip member names, outermost first
+
+
+def _is_zip(name: str) -> bool:
+    return name.lower().endswith(".zip")
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    # Archives made on Chinese Windows store names in GBK without the UTF-8 flag; zipfile then
+    # decodes them as cp437.
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gbk")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in Path(name).parts)
+
+
+def _zip_sources(archive: zipfile.ZipFile, name: str, path: Path, chain: tuple[str, ...]) -> Iterator[Source]:
+    for info in archive.infolist():
+        shown = _member_name(info)
+        if info.is_dir() or _hidden(shown):
+            continue
+        if _is_zip(shown) and len(chain) < 3:
+            try:
+                inner = zipfile.ZipFile(io.BytesIO(archive.read(info)))
+            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+                yield Source(f"{name}/{shown}", path, (*chain, info.filename))
+                continue
+            with inner:
+                yield from _zip_sources(inner, f"{name}/{shown}", path, (*chain, info.filename))
+        else:
+            yield Source(f"{name}/{shown}", path, (*chain, info.filename))
+
+
+def _expand(path: Path, name: str) -> Iterator[Source]:
+    if _is_zip(path.name) and path.is_file():
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError):
+            yield Source(name, path)  # not a zip after all: ingested (and failed) as a document
+            return
+        with archive:
+            yield from _zip_sources(archive, name, path, ())
+    else:
+        yield Source(name, path)
+
+
+def list_sources(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = ()) -> list[Source]:
+    """Every document under the paths: files, folders (recursively, hidden entries skipped) and
+    the members of .zip archives. `exclude`: files never to ingest (the database itself)."""
+    skip = {p.resolve() for p in exclude}
+    out: list[Source] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                rel = f.relative_to(path)
+                if _hidden(str(rel)) or not f.is_file() or f.resolve() in skip:
+                    continue
+                out.extend(_expand(f, str(f)))
+        elif path.resolve() not in skip:
+            out.extend(_expand(path, str(path)))  # a missing file fails on reading, with its name
+    return out
+
+
+class SourceReader:
+    """Reads sources' bytes, keeping the last archive open (members of one archive come together)."""
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        from gongkai.read import MAX_BYTES
+
+        self.max_bytes = max_bytes or MAX_BYTES
+        self._archive: tuple[tuple[Path, tuple[str, ...]], zipfile.ZipFile] | None = None
+
+    def _open(self, path: Path, chain: tuple[str, ...]) -> zipfile.ZipFile:
+        if self._archive and self._archive[0] == (path, chain):
+            return self._archive[1]
+        self.close()
+        archive = zipfile.ZipFile(path)
+        for member in chain:
+            archive = zipfile.ZipFile(io.BytesIO(archive.read(member)))
+        self._archive = ((path, chain), archive)
+        return archive
+
+    def read(self, source: Source) -> bytes:
+        """The bytes; OSError/ValueError with a Chinese message when they cannot be had."""
+        if not source.members:
+            size = source.path.stat().st_size
+            if source.path.is_dir():
+                raise OSError("是目录而不是文件 (is a directory)")
+            if size > self.max_bytes:
+                raise ValueError(f"文件过大：{size} 字节，上限 {self.max_bytes} 字节 (file too large)")
+            return source.path.read_bytes()
+        try:
+            archive = self._open(source.path, source.members[:-1])
+            info = archive.getinfo(source.members[-1])
+            if info.file_size > self.max_bytes:
+                raise ValueError(f"文件过大：{info.file_size} 字节，上限 {self.max_bytes} 字节 (file too large)")
+            return archive.read(info)
+        except (zipfile.BadZipFile, KeyError, RuntimeError) as exc:  # RuntimeError: encrypted member
+            raise ValueError(f"无法从压缩包读取 (cannot read from archive: {exc})") from exc
+
+    def close(self) -> None:
+        if self._archive:
+            self._archive[1].close()
+            self._archive = None
+
+
+# ---- results -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Job:
+    name: str
+    sha256: str
+    size: int
+    data: bytes
+    document_id: int | None = None  # set when re-parsing a stored document
+    attempts: int = 0
+
+
+@dataclass
+class Summary:
+    parsed: int = 0  # reports stored
+    with_errors: int = 0  # of those, reports with error findings
+    failed: int = 0  # documents stored as failed (unparseable)
+    unreadable: int = 0  # files that could not be read (not stored)
+    skipped: int = 0  # already in the corpus
+    duplicates: int = 0  # the same bytes twice in this run
+    interrupted: bool = False
+    seconds: float = 0.0
+    workers: dict[int, tuple[int, float]] = field(default_factory=dict)  # pid → peak KiB, CPU seconds
+
+    @property
+    def worker_peak_kb(self) -> int:
+        return max((kb for kb, _ in self.workers.values()), default=0)
+
+    @property
+    def worker_cpu(self) -> float:
+        return sum(cpu for _, cpu in self.workers.values())
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return self.parsed + self.failed + self.unreadable + self.skipped + self.duplicates
+
+
+Problem = Callable[[str, str], None]
+Advance = Callable[[Summary], None]
+
+
+class Writer:
+    """The one writer: buffers results and commits them in short transactions.
+
+    A batch is one transaction; if another process stored one of its documents meanwhile (a shared
+    PostgreSQL), the batch is redone document by document and that one is skipped.
+    """
+
+    def __init__(self, engine: Engine, summary: Summary, batch: int = 64, interval: float = 1.0) -> None:
+        self.engine = engine
+        self.summary = summary
+        self.batch = batch
+        self.interval = interval
+        self.buffer: list[tuple[Job, dict[str, Any]]] = []
+        self.last = time.monotonic()
+
+    def add(self, job: Job, result: dict[str, Any]) -> None:
+        self.buffer.append((job, result))
+        if len(self.buffer) >= self.batch or time.monotonic() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        self.last = time.monotonic()
+        if not self.buffer:
+            return
+        try:
+            with self.engine.begin() as conn:
+                counts = self._write(conn, self.buffer)
+        except IntegrityError:
+            counts = Summary()
+            for item in self.buffer:
+                try:
+                    with self.engine.begin() as conn:
+                        _merge(counts, self._write(conn, [item]))
+                except IntegrityError:
+                    counts.skipped += 1
+        _merge(self.summary, counts)
+        self.buffer.clear()
+
+    def _write(self, conn: Connection, items: list[tuple[Job, dict[str, Any]]]) -> Summary:
+        counts = Summary()
+        new = [job.sha256 for job, _ in items if job.document_id is None]
+        stored = set(conn.scalars(select(documents.c.sha256).where(documents.c.sha256.in_(new)))) if new else set()
+        now = datetime.now(UTC)
+        cell_rows: list[tuple[Any, ...]] = []
+        finding_rows: list[dict[str, Any]] = []
+        for job, result in items:
+            doc = {"kind": result["kind"], "status": result["status"], "error": result["error"],
+                   "parser_version": result["parser_version"]}
+            if job.document_id is None:
+                if job.sha256 in stored:
+                    counts.skipped += 1
+                    continue
+                doc_id = conn.execute(insert(documents).values(
+                    sha256=job.sha256, name=job.name, size=job.size, ingested_at=now, **doc)).inserted_primary_key[0]
+                conn.execute(insert(contents).values(document_id=doc_id, compression="zlib", data=result["content"]))
+            else:
+                doc_id = job.document_id
+                conn.execute(update(documents).where(documents.c.id == doc_id).values(**doc))
+                _delete_report(conn, doc_id)
+            if result["report"] is None:
+                counts.failed += 1
+                continue
+            report_id = conn.execute(insert(reports).values(document_id=doc_id, **result["report"])).inserted_primary_key[0]
+            cell_rows += [(report_id, *row) for row in result["cells"]]
+            finding_rows += [{"report_id": report_id, **row} for row in result["findings"]]
+            counts.parsed += 1
+            counts.with_errors += result["errors"] > 0
+        if cell_rows:
+            write_cells(conn, cell_rows)
+        if finding_rows:
+            conn.execute(insert(findings), finding_rows)
+        return counts
+
+
+@functools.cache
+def _cells_insert(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+    compiled = insert(cells).compile(dialect=dialect, column_keys=["report_id", *CELL_COLUMNS])
+    return compiled.string, tuple(compiled.positiontup) if compiled.positional else None
+
+
+def write_cells(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert (report_id, *CELL_COLUMNS) tuples. The statement is SQLAlchemy's; the rows go to the
+    driver as they are (provenance is JSON text already): per-row type processing would double the
+    writer's time, and the one writer is what bounds an ingest."""
+    statement, positions = _cells_insert(conn.dialect)
+    names = ("report_id", *CELL_COLUMNS)
+    if positions is not None:
+        order = [names.index(name) for name in positions]
+        params: list[Any] = [tuple(row[i] for i in order) for row in rows]
+    else:
+        params = [dict(zip(names, row, strict=True)) for row in rows]
+    conn.exec_driver_sql(statement, params)
+
+
+def _delete_report(conn: Connection, document_id: int) -> None:
+    ids = select(reports.c.id).where(reports.c.document_id == document_id).scalar_subquery()
+    conn.execute(delete(cells).where(cells.c.report_id == ids))
+    conn.execute(delete(findings).where(findings.c.report_id == ids))
+    conn.execute(delete(reports).where(reports.c.document_id == document_id))
+
+
+def _merge(into: Summary, counts: Summary) -> None:
+    for name in ("parsed", "with_errors", "failed", "skipped"):
+        setattr(into, name, getattr(into, name) + getattr(counts, name))
+
+
+# ---- the pool ------------------------------------------------------------------------------
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # forkserver: workers fork from a clean single-threaded server that has already imported the
+    # parser, not from this process (which runs a progress thread and holds database connections).
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["gongkai.store.worker", "gongkai.parse", "gongkai.read", "gongkai.check"])
+    except ValueError:
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker.init_worker)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now, not after their current document (an OCR page can take a while)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)
+
+
+def _raise_interrupt(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run(engine: Engine, jobs: Iterable[Job], *, workers: int = 0, summary: Summary | None = None,
+        on_problem: Problem | None = None, on_advance: Advance | None = None, batch: int = 64) -> Summary:
+    """Parse the jobs (in a pool of `workers` processes; 1: in this process) and store the results.
+
+    Ctrl-C or SIGTERM stops it: results already parsed are written, work in flight is dropped, and
+    the summary says `interrupted`.
+    """
+    summary = summary or Summary()
+    writer = Writer(engine, summary, batch=batch)
+    workers = workers or os.cpu_count() or 1
+    start = time.monotonic()
+
+    def problem(name: str, message: str) -> None:
+        summary.problems.append((name, message))
+        if on_problem:
+            on_problem(name, message)
+
+    def done(job: Job, result: dict[str, Any]) -> None:
+        if result["error"]:
+            problem(job.name, result["error"])
+        if "usage" in result:
+            pid, kb, cpu = result["usage"]
+            summary.workers[pid] = (kb, cpu)
+        writer.add(job, result)
+        if on_advance:
+            on_advance(summary)
+
+    previous_term = signal.getsignal(signal.SIGTERM)
+    in_main = _in_main_thread()
+    if in_main:
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if workers <= 1:
+            for job in jobs:
+                done(job, worker.process(job.name, job.data, keep_content=job.document_id is None))
+        else:
+            _run_pool(jobs, workers, done, problem)
+        writer.flush()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C rolls this batch back
+            writer.flush()  # keep what is parsed
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous_term)
+        summary.seconds = time.monotonic() - start
+    return summary
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _run_pool(jobs: Iterable[Job], workers: int, done: Callable[[Job, dict[str, Any]], None],
+              problem: Problem) -> None:
+    pool = _pool(workers)
+    pending: dict[Future[dict[str, Any]], Job] = {}
+    it = iter(jobs)
+    limit = workers * 8  # bounded: the bytes of at most this many documents are in memory
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < limit:
+                job = next(it, None)
+                if job is None:
+                    exhausted = True
+                    break
+                pending[pool.submit(worker.pooled, job.name, job.data, job.document_id is None)] = job
+            if not pending:
+                break
+            finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            broken: list[Job] = []
+            for fut in finished:
+                job = pending.pop(fut)
+                try:
+                    done(job, fut.result())
+                except BrokenProcessPool:
+                    broken.append(job)
+            if broken:
+                # A worker died (a crash in a native reader, out of memory). Every document in
+                # flight is a suspect: each is retried alone, and the one that kills its worker
+                # again is stored as failed.
+                broken += list(pending.values())
+                pending.clear()
+                _terminate(pool)
+                for job in broken:
+                    _isolate(job, done, problem)
+                pool = _pool(workers)
+    finally:
+        _terminate(pool)
+
+
+def _isolate(job: Job, done: Callable[[Job, dict[str, Any]], None], problem: Problem) -> None:
+    pool = _pool(1)
+    try:
+        result = pool.submit(worker.pooled, job.name, job.data, job.document_id is None).result()
+    except BrokenProcessPool:
+        from gongkai.parse import PARSER_VERSION
+
+        result = {"parser_version": PARSER_VERSION, "kind": None, "status": "failed",
+                  "error": "处理该文件时解析进程异常退出 (worker process died)",
+                  "content": worker.compress(job.data) if job.document_id is None else None,
+                  "report": None, "cells": [], "findings": [], "errors": 0}
+    finally:
+        _terminate(pool)
+    done(job, result)
+
+
+# ---- ingest and reparse --------------------------------------------------------------------
+
+
+def database_files(engine: Engine) -> list[Path]:
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return []
+    return [Path(engine.url.database + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+
+
+def stored_hashes(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.scalars(select(documents.c.sha256)))
+
+
+def ingest_jobs(sources: Iterable[Source], known: set[str], summary: Summary, on_problem: Problem | None = None,
+                on_advance: Advance | None = None) -> Iterator[Job]:
+    """Jobs for the sources whose bytes are not stored yet; the rest are counted as they pass."""
+    reader = SourceReader()
+    seen: set[str] = set()
+    try:
+        for source in sources:
+            try:
+                data = reader.read(source)
+            except (OSError, ValueError) as exc:
+                message = str(exc) if isinstance(exc, ValueError) else f"无法读取文件 (cannot read: {exc.strerror or exc})"
+                summary.unreadable += 1
+                summary.problems.append((source.name, message))
+                if on_problem:
+                    on_problem(source.name, message)
+            else:
+                digest = hashlib.sha256(data).hexdigest()
+                if digest in known:
+                    summary.skipped += 1
+                elif digest in seen:
+                    summary.duplicates += 1
+                else:
+                    seen.add(digest)
+                    yield Job(source.name, digest, len(data), data)
+                    continue
+            if on_advance:
+                on_advance(summary)
+    finally:
+        reader.close()
+
+
+def ingest(engine: Engine, paths: Iterable[str | os.PathLike[str]], *, workers: int = 0,
+           on_problem: Problem | None = None, on_advance: Advance | None = None,
+           on_total: Callable[[int], None] | None = None, exclude: Iterable[Path] = ()) -> Summary:
+    """Store every document under the paths that is not stored yet (never the database's own files)."""
+    sources = list_sources(paths, [*exclude, *database_files(engine)])
+    if on_total:
+        on_total(len(sources))
+    summary = Summary()
+    jobs = ingest_jobs(sources, stored_hashes(engine), summary, on_problem, on_advance)
+    return run(engine, jobs, workers=workers, summary=summary, on_problem=on_problem, on_advance=on_advance)
+
+
+def reparse_targets(engine: Engine, *, everything: bool = False, failed: bool = False) -> list[int]:
+    """Documents to parse again: those parsed by another parser version, reports stored without the
+    checker where it is now installed, failures with --failed, or all."""
+    from gongkai.parse import PARSER_VERSION
+
+    query = select(documents.c.id).order_by(documents.c.id)
+    if not everything:
+        stale = documents.c.parser_version != PARSER_VERSION
+        if failed:
+            stale = stale | (documents.c.status == "failed")
+        if worker.checker() is not None:
+            unchecked = select(reports.c.document_id).where(reports.c.checked.is_(False))
+            stale = stale | documents.c.id.in_(unchecked)
+        query = query.where(stale)
+    with engine.connect() as conn:
+        return list(conn.scalars(query))
+
+
+def reparse_jobs(engine: Engine, ids: list[int], chunk: int = 64) -> Iterator[Job]:
+    for i in range(0, len(ids), chunk):
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.id, documents.c.name, documents.c.sha256, documents.c.size,
+                       contents.c.data, contents.c.compression)
+                .join(contents, contents.c.document_id == documents.c.id)
+                .where(documents.c.id.in_(ids[i:i + chunk])).order_by(documents.c.id)
+            ).all()
+        for row in rows:
+            yield Job(row.name, row.sha256, row.size, decompress(row.data, row.compression), document_id=row.id)
+
+
+def reparse(engine: Engine, *, everything: bool = False, failed: bool = False, workers: int = 0,
+            on_problem: Problem | None = None, on_advance: Advance | None = None,
+            on_total: Callable[[int], None] | None = None) -> Summary:
+    """Parse stored documents again (from their stored bytes) and replace their reports."""
+    ids = reparse_targets(engine, everything=everything, failed=failed)
+    if on_total:
+        on_total(len(ids))
+    return run(engine, reparse_jobs(engine, ids), workers=workers, on_problem=on_problem, on_advance=on_advance)

@@ -1,0 +1,376 @@
+"""Reading the corpus: find reports, load one back as a Report, compare two, aggregate."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select
+
+from gongkai.formats import all_formats
+from gongkai.model import Finding, Number, Report
+from gongkai.store.records import build_finding, build_report, typed_value
+from gongkai.store.region import derive_region
+from gongkai.store.schema import cells, documents, findings, reports
+
+
+class NotFound(LookupError):
+    """A report reference that names no report (or several); the message is for people."""
+
+
+@lru_cache
+def label_for(key: str) -> str:
+    """How the format names a cell (表三 … / 自然人); the key itself for a cell no format defines."""
+    for fmt in all_formats():
+        cell = fmt.all_cells.get(key)
+        if cell is not None:
+            return cell.label
+    return key
+
+
+@lru_cache
+def key_order() -> dict[str, int]:
+    """Every format's cells in print order (newest format first, shared keys where they first appear)."""
+    order: dict[str, int] = {}
+    for fmt in all_formats():
+        for key in fmt.all_cells:
+            order.setdefault(key, len(order))
+    return order
+
+
+# ---- filters -------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    agency: str | None = None  # part of the agency's name
+    year: int | None = None
+    region: str | None = None  # province code (41), province (河南 / 河南省) or city (南阳市)
+    has_errors: bool | None = None  # reports with (True) or without (False) error findings
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.agency:
+            query = query.where(reports.c.agency.contains(self.agency, autoescape=True))
+        if self.year is not None:
+            query = query.where(reports.c.year == self.year)
+        if self.region:
+            region = self.region.strip()
+            if region.isdigit():
+                query = query.where(reports.c.province_code == region[:2])
+            else:
+                derived = derive_region(region)
+                terms = [reports.c.province == region, reports.c.city == region]
+                if derived.province_code:
+                    terms.append(reports.c.province_code == derived.province_code)
+                query = query.where(or_(*terms))
+        if self.has_errors is not None:
+            has = exists().where(findings.c.report_id == reports.c.id, findings.c.severity == "error")
+            query = query.where(has if self.has_errors else ~has)
+        return query
+
+
+def _count(severity: str) -> Any:
+    return (select(func.count()).select_from(findings)
+            .where(findings.c.report_id == reports.c.id, findings.c.severity == severity).scalar_subquery())
+
+
+def list_reports(conn: Connection, filters: Filters | None = None, limit: int | None = None) -> list[Any]:
+    """Report rows with their document's name and counts of error and warning findings."""
+    query = (select(reports.c.id, reports.c.agency, reports.c.year, reports.c.province_code, reports.c.province,
+                    reports.c.city, reports.c.format, reports.c.checked, documents.c.name, documents.c.sha256,
+                    _count("error").label("errors"), _count("warning").label("warnings"))
+             .join(documents, documents.c.id == reports.c.document_id)
+             .order_by(reports.c.agency, reports.c.year, reports.c.id))
+    query = (filters or Filters()).apply(query)
+    if limit:
+        query = query.limit(limit)
+    return list(conn.execute(query))
+
+
+def failed_documents(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(documents.c.id, documents.c.name, documents.c.error)
+                             .where(documents.c.status == "failed").order_by(documents.c.id)))
+
+
+# ---- one report ----------------------------------------------------------------------------
+
+_HEX = re.compile(r"^[0-9a-f]{6,64}$")
+
+
+def resolve(conn: Connection, ref: str) -> int:
+    """A report id from: its id, a prefix of its content hash (6+ hex digits), 单位@年度, or its file
+    name (the path as ingested, or its last part)."""
+    ref = ref.strip()
+    if ref.isdigit() and conn.scalar(select(reports.c.id).where(reports.c.id == int(ref))) is not None:
+        return int(ref)
+    candidates: list[int] = []
+    if _HEX.match(ref.lower()):
+        candidates = list(conn.scalars(select(reports.c.id).join(documents, documents.c.id == reports.c.document_id)
+                                       .where(documents.c.sha256.startswith(ref.lower())).limit(3)))
+    if not candidates and "@" in ref:
+        agency, _, year = ref.rpartition("@")
+        if year.strip().isdigit():
+            candidates = list(conn.scalars(select(reports.c.id).where(
+                reports.c.agency == agency.strip(), reports.c.year == int(year)).limit(3)))
+    if not candidates:
+        candidates = list(conn.scalars(select(reports.c.id).join(documents, documents.c.id == reports.c.document_id)
+                                       .where(or_(documents.c.name == ref, documents.c.name.endswith("/" + ref,
+                                                                                                       autoescape=True)))
+                                       .limit(3)))
+    if not candidates:
+        failed = conn.scalar(select(documents.c.error).where(or_(documents.c.name == ref,
+                                                                 documents.c.name.endswith("/" + ref, autoescape=True))))
+        if failed:
+            raise NotFound(f"{ref}: 该文件入库时解析失败：{failed}")
+        raise NotFound(f"{ref}: 库中没有这份报告（可用编号、内容哈希前缀、单位@年度或文件名）")
+    if len(candidates) > 1:
+        raise NotFound(f"{ref}: 对应多份报告（编号 {', '.join(map(str, candidates))}…），请用编号指定")
+    return candidates[0]
+
+
+@dataclass
+class Stored:
+    """One stored report: the Report, its findings and where it came from."""
+
+    id: int
+    report: Report
+    findings: list[Finding]
+    document: str
+    sha256: str
+    ingested_at: Any
+    province_code: str | None
+    province: str | None
+    city: str | None
+    checked: bool
+
+
+def load_report(conn: Connection, report_id: int) -> Stored:
+    row = conn.execute(select(reports, documents.c.name, documents.c.sha256, documents.c.ingested_at)
+                       .join(documents, documents.c.id == reports.c.document_id)
+                       .where(reports.c.id == report_id)).one()
+    cell_rows = conn.execute(select(cells).where(cells.c.report_id == report_id)).all()
+    finding_rows = conn.execute(select(findings).where(findings.c.report_id == report_id).order_by(findings.c.id)).all()
+    return Stored(id=report_id, report=build_report(row, cell_rows, source=row.name),
+                  findings=[build_finding(f) for f in finding_rows], document=row.name, sha256=row.sha256,
+                  ingested_at=row.ingested_at, province_code=row.province_code, province=row.province, city=row.city,
+                  checked=row.checked)
+
+
+# ---- compare -------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    key: str
+    label: str
+    a: Number | None
+    b: Number | None
+
+    @property
+    def delta(self) -> Number | None:
+        return None if self.a is None or self.b is None else self.b - self.a
+
+
+@dataclass
+class Comparison:
+    a: Stored
+    b: Stored
+    changes: list[Change]  # cells whose values differ (a value against none counts)
+    same: int  # cells with equal values
+    cross_year: list[Finding] | None  # None: the cross-year rules do not apply (see note)
+    note: str | None = None
+    unchanged: list[Change] = field(default_factory=list)
+
+
+def compare(conn: Connection, a_id: int, b_id: int) -> Comparison:
+    """Cell-by-cell changes from A to B; for one agency in consecutive years, the cross-year rules
+    (rule ids starting with X) on the later report against the earlier."""
+    a, b = load_report(conn, a_id), load_report(conn, b_id)
+    order = key_order()
+    keys = sorted(set(a.report.cells) | set(b.report.cells), key=lambda k: order.get(k, len(order)))
+    changes, unchanged = [], []
+    for key in keys:
+        change = Change(key, label_for(key), a.report.value(key), b.report.value(key))
+        (unchanged if change.a == change.b else changes).append(change)
+    cross_year, note = None, None
+    ra, rb = a.report, b.report
+    if not ra.agency or ra.agency != rb.agency:
+        note = "两份报告不是同一单位，不适用跨年度规则"
+    elif ra.year is None or rb.year is None or abs(ra.year - rb.year) != 1:
+        note = "不是同一单位相邻两个年度的报告，不适用跨年度规则"
+    else:
+        from gongkai.store.worker import checker
+
+        check_report = checker()
+        if check_report is None:
+            note = "核查模块未安装，未运行跨年度规则"
+        else:
+            earlier, later = (ra, rb) if ra.year < rb.year else (rb, ra)
+            cross_year = [f for f in check_report(later, previous=earlier) if f.rule.startswith("X")]
+    return Comparison(a, b, changes, len(unchanged), cross_year, note, unchanged)
+
+
+# ---- stats ---------------------------------------------------------------------------------
+
+
+def _unable_keys() -> list[str]:
+    keys = {k for fmt in all_formats() for k in fmt.all_cells
+            if k.startswith("applications.unable.") and k.endswith(".total")}
+    return sorted(keys, key=lambda k: key_order().get(k, 0))
+
+
+LITIGATION = ("appeals.litigation_direct", "appeals.litigation_after_review")
+REVIEW = ("appeals.review",)
+
+
+def _metric_keys() -> list[str]:
+    keys = ["applications.new.total", "applications.granted.total", "applications.partially_granted.total",
+            "applications.total_processed.total", *_unable_keys()]
+    for row in (*REVIEW, *LITIGATION):
+        keys += [f"{row}.corrected", f"{row}.total", f"{row}.pending"]
+    return keys
+
+
+# Column names of stats(), with their Chinese headings.
+STAT_COLUMNS = {
+    "year": "年度",
+    "region": "地区",
+    "reports": "报告数",
+    "applications": "收到申请",
+    "disclosure_rate": "公开率",
+    "unable_share": "无法提供占比",
+    "review_correction_rate": "复议纠错率",
+    "litigation_correction_rate": "诉讼纠错率",
+}
+
+
+class _Ratio:
+    """Σ numerators / Σ denominators over the reports that state every figure of both."""
+
+    def __init__(self) -> None:
+        self.num = 0.0
+        self.den = 0.0
+
+    def add(self, num: float | None, den: float | None) -> None:
+        if num is not None and den is not None:
+            self.num += num
+            self.den += den
+
+    @property
+    def value(self) -> float | None:
+        return self.num / self.den if self.den else None
+
+
+def _total(values: list[float | None]) -> float | None:
+    return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
+def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | None = None) -> list[dict[str, Any]]:
+    """Aggregates per group (year, region or both):
+
+    - applications: 本年新收申请 (Σ applications.new.total over the reports that state it)
+    - disclosure_rate: (予以公开 + 部分公开) / （七）总计
+    - unable_share: （四）无法提供 (all its rows) / （七）总计
+    - review_correction_rate: 复议 结果纠正 / (总计 − 尚未审结), i.e. among concluded cases
+    - litigation_correction_rate: the same over both litigation rows
+
+    Each ratio is over the reports that state every figure it needs (a blank is not 0).
+    """
+    keys = _metric_keys()
+    unable = _unable_keys()
+    columns = [func.max(case((cells.c.key == key, cells.c.value))).label(f"k{i}") for i, key in enumerate(keys)]
+    query = (select(reports.c.id, reports.c.year, reports.c.province_code, reports.c.province, *columns)
+             .select_from(reports.outerjoin(cells, and_(cells.c.report_id == reports.c.id, cells.c.key.in_(keys))))
+             .group_by(reports.c.id, reports.c.year, reports.c.province_code, reports.c.province))
+    query = (filters or Filters()).apply(query)
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in conn.execute(query):
+        v = dict(zip(keys, row[4:], strict=True))
+        group_key = tuple(row.year if g == "year" else (row.province_code, row.province) for g in by)
+        g = groups.get(group_key)
+        if g is None:
+            g = groups[group_key] = {"reports": 0, "applications": None, "disclosure": _Ratio(), "unable": _Ratio(),
+                                     "review": _Ratio(), "litigation": _Ratio()}
+        g["reports"] += 1
+        if v["applications.new.total"] is not None:
+            g["applications"] = (g["applications"] or 0) + v["applications.new.total"]
+        processed = v["applications.total_processed.total"]
+        g["disclosure"].add(_total([v["applications.granted.total"], v["applications.partially_granted.total"]]), processed)
+        g["unable"].add(_total([v[k] for k in unable]) if unable else None, processed)
+        for name, rows in (("review", REVIEW), ("litigation", LITIGATION)):
+            corrected = _total([v[f"{r}.corrected"] for r in rows])
+            concluded = _total([v[f"{r}.total"] for r in rows] + [-p if p is not None else None
+                                                                  for p in (v[f"{r}.pending"] for r in rows)])
+            g[name].add(corrected, concluded)
+
+    def sort_key(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
+        return tuple((x is None, x if not isinstance(x, tuple) else (x[0] is None, x[0] or "")) for x in item[0])
+
+    out = []
+    for group_key, g in sorted(groups.items(), key=sort_key):
+        row: dict[str, Any] = {}
+        for name, value in zip(by, group_key, strict=True):
+            row[name] = value if name == "year" else (value[1] if value[0] else None)
+            if name == "region":
+                row["province_code"] = value[0]
+        applications = g["applications"]
+        row.update(reports=g["reports"], applications=typed_value(applications),
+                   disclosure_rate=g["disclosure"].value, unable_share=g["unable"].value,
+                   review_correction_rate=g["review"].value, litigation_correction_rate=g["litigation"].value)
+        out.append(row)
+    return out
+
+
+# ---- wide ----------------------------------------------------------------------------------
+
+META_COLUMNS = {
+    "report_id": "报告编号",
+    "agency": "单位",
+    "year": "年度",
+    "province_code": "省级行政区划代码",
+    "province": "省份",
+    "city": "城市",
+    "format": "格式",
+    "document": "文件",
+    "sha256": "内容哈希",
+    "parser_version": "解析器版本",
+    "errors": "错误数",
+    "warnings": "警告数",
+}
+
+
+def meta_query(filters: Filters | None = None) -> Select[Any]:
+    query = (select(reports.c.id.label("report_id"), reports.c.agency, reports.c.year, reports.c.province_code,
+                    reports.c.province, reports.c.city, reports.c.format, documents.c.name.label("document"),
+                    documents.c.sha256, reports.c.parser_version, _count("error").label("errors"),
+                    _count("warning").label("warnings"))
+             .join(documents, documents.c.id == reports.c.document_id)
+             .order_by(reports.c.agency, reports.c.year, reports.c.id))
+    return (filters or Filters()).apply(query)
+
+
+def cells_query(filters: Filters | None = None) -> Select[Any]:
+    query = select(cells.c.report_id, cells.c.key, cells.c.value).join(reports, reports.c.id == cells.c.report_id)
+    return (filters or Filters()).apply(query)
+
+
+def findings_query(filters: Filters | None = None) -> Select[Any]:
+    query = (select(findings.c.report_id, reports.c.agency, reports.c.year, findings.c.rule, findings.c.severity,
+                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found)
+             .join(reports, reports.c.id == findings.c.report_id).order_by(findings.c.report_id, findings.c.id))
+    return (filters or Filters()).apply(query)
+
+
+FINDING_COLUMNS = {
+    "report_id": "报告编号",
+    "agency": "单位",
+    "year": "年度",
+    "rule": "规则",
+    "severity": "级别",
+    "message": "说明",
+    "cells": "单元格",
+    "expected": "应为",
+    "found": "实为",
+}

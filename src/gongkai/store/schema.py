@@ -1,0 +1,110 @@
+"""The corpus tables (SQLAlchemy Core). Alembic migrations in migrations/ create and evolve them.
+
+Cells are long (one row per report and key) so that every format, present and future, fits
+without a schema change; wide tables are built by pivoting.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+# The head revision of migrations/: connect() upgrades a database whose alembic_version differs.
+# tests/test_store.py checks it against Alembic's own idea of the head.
+SCHEMA_REVISION = "0001"
+
+metadata = MetaData()
+
+# SQL NULL for None (not the JSON 'null'): a missing provenance is not stated, like a blank cell.
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),  # re-ingesting the same bytes is a no-op
+    Column("name", Text, nullable=False),  # the path it was first ingested from (archive.zip/member for zips)
+    Column("kind", String(16), nullable=True),  # what the bytes are: text, html, docx, office, pdf, image
+    Column("size", BigInteger, nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # parsed | failed
+    Column("error", Text, nullable=True),  # why it failed, or what went wrong beside a stored report
+    Column("parser_version", String(32), nullable=False),
+)
+
+# The bytes themselves (zlib), so `gongkai reparse` needs no access to the original files.
+contents = Table(
+    "contents",
+    metadata,
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("compression", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("agency", Text, nullable=True),
+    Column("province_code", String(2), nullable=True),  # GB/T 2260, when the agency's name states it
+    Column("province", Text, nullable=True),
+    Column("city", Text, nullable=True),
+    Column("year", Integer, nullable=True),
+    Column("format", String(16), nullable=False),
+    Column("parser_version", String(32), nullable=False),
+    Column("title", Text, nullable=True),
+    Column("checked", Boolean, nullable=False),  # findings come from gongkai.check (False: checker unavailable)
+    Column("notes", Json, nullable=True),
+    Column("sections", Json, nullable=True),  # the narrative, as Report.sections
+    Column("layout", Json, nullable=True),  # what the parser saw of each table, as Report.tables
+    Index("ix_reports_agency_year", "agency", "year"),
+    Index("ix_reports_year", "year"),
+    Index("ix_reports_province", "province_code"),
+)
+
+cells = Table(
+    "cells",
+    metadata,
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", Float, nullable=True),  # NULL: the report does not state it (never 0)
+    Column("raw", Text, nullable=True),
+    Column("provenance", Json, nullable=True),
+    Column("confidence", Float, nullable=False),
+    Column("note", Text, nullable=True),
+    # Queries by key (stats, filters) read only this index.
+    Index("ix_cells_key", "key", "report_id", "value"),
+    sqlite_with_rowid=False,
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("rule", String(64), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("cells", Json, nullable=True),
+    Column("expected", Json, nullable=True),
+    Column("found", Json, nullable=True),
+    Column("locations", Json, nullable=True),
+    Column("inferred", Json, nullable=True),
+    Index("ix_findings_rule", "rule"),
+)
