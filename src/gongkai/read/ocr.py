@@ -22,6 +22,7 @@ import io
 import logging
 import re
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,12 @@ def read_image(data: bytes, path: str | None = None) -> Document:
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, by a lower limit
+            image = Image.open(io.BytesIO(data))
         width, height = image.size
+    except Image.DecompressionBombError as exc:
+        raise LoadError(path, f"图片过大 (image too large: {exc})") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise LoadError(path, f"无法识别的图片文件 (cannot decode image: {exc})") from exc
     if width * height > MAX_PIXELS:
