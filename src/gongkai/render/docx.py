@@ -134,6 +134,10 @@ def _add_table(document, table: Table, grid: Grid) -> DocxTable:
     widths = _column_widths(table, width)
     for grid_col, column_width in zip(out._tbl.tblGrid.gridCol_lst, widths, strict=True):
         grid_col.w = column_width
+    # A row split across a page break prints a label's last characters on the next page, where
+    # neither readers nor people find them: each row stays whole.
+    for tr in out._tbl.tr_lst:
+        tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     # The cells fetched once: Table.cell() walks the whole table on every call.
     cells = [[_Cell(tc, out) for tc in tr.tc_lst] for tr in out._tbl.tr_lst]
     for row in cells:

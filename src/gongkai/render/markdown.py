@@ -4,7 +4,34 @@ from __future__ import annotations
 
 from gongkai.formats import load_format
 from gongkai.model import Report
-from gongkai.render.layout import dense, table_grid
+from gongkai.render.layout import Grid, dense, table_grid
+
+
+def joined_labels(grid: Grid) -> list[list[str]]:
+    """The grid's rows with its label columns (those no figure sits in) joined into one.
+
+    Markdown has no merged cells: a label merged across three columns would leave two blank cells
+    before the figures, which a reader cannot tell from blank figures (a row whose 总计 is not stated)."""
+    figure_columns: set[int] = set()
+    taken: set[tuple[int, int]] = set()
+    for r, row in enumerate(grid):
+        c = 0
+        for cell in row:
+            while (r, c) in taken:
+                c += 1
+            taken.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            if cell.key:
+                figure_columns.update(range(c, c + cell.colspan))
+            c += cell.colspan
+    rows = dense(grid)
+    labels = [c for c in range(len(rows[0])) if c not in figure_columns]
+    if len(labels) < 2:
+        return rows
+    out = []
+    for row in rows:
+        joined = " ".join(row[c] for c in labels if row[c])
+        out.append([joined if c == labels[0] else text for c, text in enumerate(row) if c == labels[0] or c not in labels])
+    return out
 
 
 def _pipe(rows: list[list[str]]) -> list[str]:
@@ -15,7 +42,8 @@ def _pipe(rows: list[list[str]]) -> list[str]:
 
 
 def render_markdown(report: Report, tables: str = "pipe") -> str:
-    """tables: 'pipe' (Markdown pipe tables) or 'tabs' (tab-separated rows, as pasted from Word)."""
+    """tables: 'pipe' (Markdown pipe tables, label columns joined into one) or 'tabs' (tab-separated
+    rows with every column of the official grid, as pasted from Word)."""
     fmt = load_format(report.format)
     title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
     out = [f"# {title}", ""]
@@ -27,7 +55,7 @@ def render_markdown(report: Report, tables: str = "pipe") -> str:
             out += [texts[section.number], ""]
         table = by_section.get(section.number)
         if table is not None:
-            rows = dense(table_grid(table, report, fmt))
-            out += _pipe(rows) if tables == "pipe" else ["\t".join(r) for r in rows]
+            grid = table_grid(table, report, fmt)
+            out += _pipe(joined_labels(grid)) if tables == "pipe" else ["\t".join(r) for r in dense(grid)]
             out.append("")
     return "\n".join(out)
