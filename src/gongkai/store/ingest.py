@@ -320,7 +320,14 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         ctx.set_forkserver_preload(["gongkai.store.worker", "gongkai.parse", "gongkai.read", "gongkai.check"])
     except ValueError:
         ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker.init_worker)
+    # The lifeline: workers exit when its far end, held only here, closes (see worker.init_worker).
+    lifeline, keep = ctx.Pipe(duplex=False)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker.init_worker, initargs=(lifeline,))
+    _lifelines[id(pool)] = keep
+    return pool
+
+
+_lifelines: dict[int, Any] = {}
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
@@ -332,6 +339,9 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
             p.terminate()
     for p in processes:
         p.join(timeout=5)
+    keep = _lifelines.pop(id(pool), None)
+    if keep is not None:
+        keep.close()
 
 
 def _raise_interrupt(signum: int, _frame: Any) -> None:

@@ -6,10 +6,13 @@ process that writes the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
+import threading
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 from gongkai.document import LoadError
@@ -34,14 +37,25 @@ def checker() -> Checker | None:
     return _checker  # type: ignore[return-value]
 
 
-def init_worker() -> None:
+def init_worker(lifeline: Connection | None = None) -> None:
     # Ctrl-C reaches the whole process group: the parent decides what to keep, workers just stop
     # when it terminates them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if lifeline is not None:
+        threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
     from gongkai.formats import all_formats
 
     for fmt in all_formats():  # warm the format caches once per worker, not in the first task
         _ = fmt.all_cells
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    """Exit when the ingest that started this worker is gone (killed with SIGKILL, say). Only the
+    ingest holds the other end of the lifeline; the pool's own queues are held by every worker,
+    so their ends never close and an orphaned worker would wait on them forever."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()
+    os._exit(1)
 
 
 def check(report: Report) -> tuple[list[Finding], bool, str | None]:
