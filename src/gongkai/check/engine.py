@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from gongkai.formats import CellDef, Format, Rule, load_format
-from gongkai.model import Finding, Number, Paragraph, Provenance, Report
+from gongkai.formats import CellDef, Format, Rule, Table, load_format
+from gongkai.model import Finding, Number, Paragraph, Provenance, Report, TableLayout
 from gongkai.text import normalize_label, printed_as
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
@@ -208,6 +208,14 @@ def _infer_zeros(rule: Rule, ctx: Context, terms: list[Term], values: list[Numbe
 # ---- form and completeness -------------------------------------------------------------------
 
 
+def _found_tables(ctx: Context) -> Iterator[tuple[Table, TableLayout]]:
+    """The format's tables the report prints, with what the parser saw of each."""
+    for table in ctx.fmt.tables:
+        layout = ctx.report.tables.get(table.key)
+        if layout is not None and layout.found:
+            yield table, layout
+
+
 def check_table_missing(rule: Rule, ctx: Context) -> list[Finding]:
     out = []
     for table in ctx.fmt.tables:
@@ -221,10 +229,7 @@ def check_table_missing(rule: Rule, ctx: Context) -> list[Finding]:
 
 def check_column_missing(rule: Rule, ctx: Context) -> list[Finding]:
     out = []
-    for table in ctx.fmt.tables:
-        layout = ctx.report.tables.get(table.key)
-        if layout is None or not layout.found:
-            continue
+    for table, layout in _found_tables(ctx):
         for col_key in layout.missing_columns:
             col = next(c for c in table.blocks[0].columns if c.key == col_key)
             keys = [c.key for c in table.cells() if c.column.key == col_key]
@@ -236,9 +241,8 @@ def check_column_missing(rule: Rule, ctx: Context) -> list[Finding]:
 def _total_only_rows(ctx: Context) -> dict[str, list[str]]:
     """Rows of table grids that print their 总计 and nothing else: row key → their blank cells."""
     out = {}
-    for table in ctx.fmt.tables:
-        layout = ctx.report.tables.get(table.key)
-        if table.layout != "grid" or layout is None or not layout.found:
+    for table, layout in _found_tables(ctx):
+        if table.layout != "grid":
             continue
         columns = [c for c in table.blocks[0].columns if c.key in layout.columns]
         total = [c for c in columns if c.role == "total"]
@@ -270,10 +274,7 @@ def check_total_only_rows(rule: Rule, ctx: Context) -> list[Finding]:
 
 def check_row_missing(rule: Rule, ctx: Context) -> list[Finding]:
     out = []
-    for table in ctx.fmt.tables:
-        layout = ctx.report.tables.get(table.key)
-        if layout is None or not layout.found:
-            continue
+    for table, layout in _found_tables(ctx):
         printed = set(layout.rows)
         for row in table.all_rows:
             if row.optional or row.key in printed:
@@ -289,10 +290,7 @@ def check_row_missing(rule: Rule, ctx: Context) -> list[Finding]:
 def check_blank_cells(rule: Rule, ctx: Context) -> list[Finding]:
     covered = {k for keys in _total_only_rows(ctx).values() for k in keys}
     out = []
-    for table in ctx.fmt.tables:
-        layout = ctx.report.tables.get(table.key)
-        if layout is None or not layout.found:
-            continue
+    for table, layout in _found_tables(ctx):
         for cell in table.cells():
             if cell.row.key not in layout.rows or cell.column.key in layout.missing_columns or cell.key in covered:
                 continue  # reported as a missing row, column or total-only row
@@ -326,10 +324,7 @@ def _row_location(ctx: Context, cell: CellDef) -> list[Provenance]:
 
 def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Finding]:
     out = []
-    for table in ctx.fmt.tables:
-        layout = ctx.report.tables.get(table.key)
-        if layout is None or not layout.found:
-            continue
+    for table, layout in _found_tables(ctx):
         for row in table.all_rows:
             printed = layout.rows.get(row.key)
             if printed is None or printed_as(row.label, printed.label):
