@@ -351,7 +351,7 @@ def test_warnings_are_listed_but_do_not_block(tmp_path):
 
 def test_the_check_sees_the_document_to_be_rendered_not_the_source_layout(shared):
     # A seed parsed with its own layout; rendered, every table and row of the format is printed.
-    report = parse_file(str(next((shared / "seeds").glob("000_*.txt"))))
+    report = parse_file(str(sorted((shared / "seeds").glob("*.txt"))[0]))
     prepared = for_rendering(report, "seed")
     fmt = load_format(report.format)
     for table in fmt.tables:
@@ -376,7 +376,7 @@ def test_each_seed_regenerates_from_its_parsed_json(shared, tmp_path, to):
 
 
 def test_the_full_json_form_keeps_the_text(shared, tmp_path):
-    report = parse_file(str(next((shared / "seeds").glob("004_*.txt"))))
+    report = parse_file(str(sorted((shared / "seeds").glob("*.txt"))[0]))
     path = tmp_path / "full.json"
     path.write_text(report.model_dump_json(exclude_none=True), encoding="utf-8")
     back = read_data(path.read_bytes(), str(path))
@@ -385,7 +385,7 @@ def test_the_full_json_form_keeps_the_text(shared, tmp_path):
 
 
 def test_a_stored_report_renders_by_its_id(shared, tmp_path):
-    seed = next((shared / "seeds").glob("001_*.txt"))
+    seed = sorted((shared / "seeds").glob("*.txt"))[0]
     db = tmp_path / "corpus.db"
     run = cli("ingest", str(seed), "--db", str(db), "--workers", "1")
     assert run.exit_code == 0, run.stderr
