@@ -219,3 +219,43 @@ def test_ocr_runs_offline_and_quietly(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(["本年新收", "12", "", "7", "0"])
     assert run.stderr == ""
+
+
+# --- a table pasted as a picture into a PDF with text -------------------------------------------------------------
+
+
+def test_a_table_pasted_as_a_picture_among_text_is_read_by_ocr(tmp_path):
+    """Tables 二 and 三 are text; table 四 is a picture of itself: every cell still comes back."""
+    import docx
+    import pdfplumber
+    from docx.shared import Mm
+
+    from gongkai.render.docx import render_docx
+    from gongkai.render.pdf import convert_to_pdf
+
+    report = synth_report(3)
+    pdf = render_pdfs([report])[0]
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        number, box = [(page.page_number, table.bbox) for page in document.pages for table in page.find_tables()][-1]
+    dpi = 200
+    zoom = dpi / 72
+    page = Image.open(io.BytesIO(render_png(pdf, number, dpi)))
+    picture = page.crop((int(box[0] * zoom) - 4, int(box[1] * zoom) - 4, int(box[2] * zoom) + 4, int(box[3] * zoom) + 4))
+    word = docx.Document(io.BytesIO(render_docx(report)))
+    table = word.tables[-1]._tbl
+    paragraph = word.add_paragraph()
+    paragraph.add_run().add_picture(io.BytesIO(_png(picture)), width=Mm((box[2] - box[0]) * 25.4 / 72))
+    table.addprevious(paragraph._p)
+    table.getparent().remove(table)
+    out = io.BytesIO()
+    word.save(out)
+    path = tmp_path / "picture.pdf"
+    path.write_bytes(convert_to_pdf([("picture.docx", out.getvalue())])[0])
+
+    doc = read(path)
+    assert doc.kind == "pdf"
+    parsed = parse(doc)
+    assert parsed.values() == report.values()
+    appeals = [c for k, c in parsed.cells.items() if k.startswith("appeals.")]
+    assert all(c.provenance.page == number and c.provenance.bbox[2] <= 596 for c in appeals)
+    assert all(0 < c.confidence <= 1 for c in appeals)

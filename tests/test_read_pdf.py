@@ -230,3 +230,47 @@ def test_text_before_a_table_stays_before_it(seed0):
     heading = next(i for i, item in enumerate(items) if isinstance(item, Paragraph) and item.text.startswith("三、"))
     first_row = next(i for i, item in enumerate(items) if isinstance(item, TableRow) and item.table == 1)
     assert heading < first_row
+
+
+# --- a PDF written by hand: characters printed twice, a ruled table ------------------------------------------------
+
+
+def minimal_pdf(content: str, width: int = 595, height: int = 842) -> bytes:
+    """A one-page PDF drawing `content` (PDF operators) with Helvetica as font F1."""
+    stream = content.encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Contents 4 0 R "
+        f"/Resources << /Font << /F1 5 0 R >> >> >>".encode(),
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _bold(text: str, x: float, y: float) -> str:
+    """Text printed twice, 0.4 pt apart: how many PDFs make bold."""
+    return f"BT /F1 10 Tf {x} {y} Td ({text}) Tj ET\nBT /F1 10 Tf {x + 0.4} {y} Td ({text}) Tj ET\n"
+
+
+def test_characters_printed_twice_are_read_once_and_a_ruled_grid_keeps_its_blank():
+    xs, ys = [100, 250, 320, 390], [700, 680, 660]
+    rules = "".join(f"{xs[0]} {y} m {xs[-1]} {y} l S\n" for y in ys) + "".join(f"{x} {ys[0]} m {x} {ys[-1]} l S\n" for x in xs)
+    content = ("0.5 w\n" + rules + _bold("Annual Report 2024", 100, 760)
+               + _bold("Label", 104, 686) + _bold("12", 254, 686)
+               + _bold("Other", 104, 666) + _bold("305", 254, 666) + _bold("41", 324, 666))
+    doc = read_pdf(minimal_pdf(content), "hand.pdf")
+    assert [p.text for p in doc.paragraphs] == ["Annual Report 2024"]
+    assert [r.texts for r in doc.rows] == [["Label", "12", ""], ["Other", "305", "41"]]
+    blank = doc.rows[0].cells[2]
+    assert blank.source.bbox == (320.0, 142.0, 390.0, 162.0)  # the empty cell's own box, top-down in points

@@ -485,11 +485,17 @@ class _PdfReader:
                 self._ocr_page(number)
             return
         self.text_pages += 1
-        chars = page.dedupe_chars().chars  # fake bold: each character printed twice, slightly offset
-        glyphs = [Glyph(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars
-                  if c["text"].strip() and not _UNMAPPED.match(c["text"])]
+        glyphs = _dedupe([Glyph(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars
+                          if not _UNMAPPED.match(c["text"])])
         grids = [g for g in (Grid(t.cells, 1.0) for t in page.find_tables(_TABLE_SETTINGS)) if usable(g)]
-        self._add(page_items(number, glyphs, grids, self.tables, float(page.height)))
+        content = page_items(number, glyphs, grids, self.tables, float(page.height))
+        # A table pasted as a picture among the text: the picture is read by OCR, in its place.
+        pictures = _pictures(page, glyphs)
+        if pictures:
+            scanned = self._ocr(number, self.tables + content.tables, pictures)
+            content.items = _merge(content.items, scanned.items)
+            content.tables += scanned.tables
+        self._add(content)
 
     def _add(self, content: PageContent) -> None:
         append_page(self.items, self.previous, content)
@@ -497,21 +503,81 @@ class _PdfReader:
         self.tables += content.tables
 
     def _ocr_page(self, number: int) -> None:
+        self._add(self._ocr(number, self.tables))
+        self.ocr_pages += 1
+
+    def _ocr(self, number: int, first_table: int, regions: list[BBox] | None = None) -> PageContent:
+        """The page rendered and read by OCR; only the given regions (in points) when there are any."""
         import numpy as np
 
         from gongkai.read.ocr import ocr_image
 
         pdf_page = self.document[number - 1]
-        width, height = pdf_page.get_size()
-        scale = OCR_DPI / 72
-        if width * height * scale * scale > MAX_RENDER_PIXELS:
-            scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
-        bitmap = pdf_page.render(scale=scale, rev_byteorder=True)  # RGB, as the OCR reader takes it
-        image = np.array(bitmap.to_pil().convert("RGB"))
-        bitmap.close()
-        pdf_page.close()
-        self._add(ocr_image(image, number, self.tables, scale=1 / scale))
-        self.ocr_pages += 1
+        try:
+            width, height = pdf_page.get_size()
+            scale = OCR_DPI / 72
+            if width * height * scale * scale > MAX_RENDER_PIXELS:
+                scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
+            bitmap = pdf_page.render(scale=scale, rev_byteorder=True)  # RGB, as the OCR reader takes it
+            image = np.array(bitmap.to_pil().convert("RGB"))
+            bitmap.close()
+        finally:
+            pdf_page.close()
+        if regions:
+            keep = np.zeros(image.shape[:2], dtype=bool)
+            for x0, top, x1, bottom in regions:
+                keep[max(0, int(top * scale)):int(bottom * scale) + 1, max(0, int(x0 * scale)):int(x1 * scale) + 1] = True
+            image[~keep] = 255  # the text layer around the pictures is read already
+        return ocr_image(image, number, first_table, scale=1 / scale)
+
+
+# A picture covering this share of the page may be a table pasted as an image.
+_PICTURE_SHARE = 0.05
+
+
+def _pictures(page, glyphs: list[Glyph]) -> list[BBox]:
+    """Large pictures on a page with text that no text of the page lies on (a picture under an
+    invisible OCR layer, or a logo behind the title, is not read again)."""
+    area = float(page.width * page.height)
+    out: list[BBox] = []
+    for image in page.images:
+        box = (max(float(image["x0"]), 0.0), max(float(image["top"]), 0.0),
+               min(float(image["x1"]), float(page.width)), min(float(image["bottom"]), float(page.height)))
+        if (box[2] - box[0]) * (box[3] - box[1]) < _PICTURE_SHARE * area:
+            continue
+        if any(box[0] <= g.cx <= box[2] and box[1] <= g.cy <= box[3] for g in glyphs):
+            continue
+        out.append(box)
+    return out
+
+
+def _merge(items: list[Item], inserted: list[Item]) -> list[Item]:
+    """Insert a picture's items, as one block, before the first item that stands below its top."""
+    if not inserted:
+        return items
+    top = _top(inserted[0])
+    at = next((i for i, item in enumerate(items) if _top(item) > top), len(items))
+    return items[:at] + inserted + items[at:]
+
+
+def _top(item: Item) -> float:
+    box = item.source.bbox
+    return box[1] if box else 0.0
+
+
+def _dedupe(glyphs: list[Glyph]) -> list[Glyph]:
+    """Drop a character printed again on itself (fake bold: the same text, offset by a point or less).
+
+    pdfplumber's dedupe_chars does this too, at a tenth of the whole read's time; sorting by
+    character and line puts each copy next to its original."""
+    ordered = sorted(glyphs, key=lambda g: (g.text, round(g.top), g.x0))
+    kept: list[Glyph] = []
+    for g in ordered:
+        last = kept[-1] if kept else None
+        if last is not None and last.text == g.text and abs(g.x0 - last.x0) <= 1 and abs(g.top - last.top) <= 1:
+            continue
+        kept.append(g)
+    return kept
 
 
 def _text(items: list[Item]) -> str:
