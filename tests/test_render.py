@@ -253,6 +253,8 @@ def test_the_xlsx_template_draws_each_table_as_the_format_does(format_id):
         assert merged == spans, table.number
     sections = [row[1].value for row in workbook["基本信息"].iter_rows()]
     assert all(f"{s.number}、{s.title}" in sections for s in fmt.sections)
+    filled = synth_report(3, format_id=format_id)
+    assert read_data(fill_by_layout(template_xlsx(blank), filled), "filled.xlsx").values() == filled.values()
 
 
 @pytest.mark.parametrize("name", ["synth3", "blanks11"])

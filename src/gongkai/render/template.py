@@ -534,12 +534,13 @@ def _table_sheet(ws, table: Table, report: Report, fmt: Format) -> None:
         if r in figures:
             cells = sorted(figures[r], key=lambda item: item[0])
             row_mark, col_marks = _split_key([cell.key for _, cell in cells if cell.key])
-            wanted = {c: mark for (c, _), mark in zip(cells, col_marks, strict=True)}
-            if current is None or any(current.get(c) != mark for c, mark in wanted.items()):
+            figure_marks = {c: mark for (c, _), mark in zip(cells, col_marks, strict=True)}
+            wanted = {c: figure_marks.get(c, NO_COLUMN) for c in range(width)}
+            if wanted != current:
                 at = 1 if current is None else next_row
                 if current is not None:
                     next_row += 1
-                markers[at] = {c: wanted.get(c, NO_COLUMN) for c in range(width)}
+                markers[at] = wanted
                 current = wanted
             row_marks[next_row] = row_mark
         sheet_row[r] = next_row
