@@ -13,6 +13,8 @@ import re
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
@@ -174,6 +176,17 @@ def test_a_report_written_as_yaml_reads_back_with_its_text(shared):
         assert back.values() == report.values(), name
         assert (back.agency, back.year, back.title) == (report.agency, report.year, report.title), name
         assert [s.text for s in back.sections] == [s.text for s in report.sections], name
+
+
+@settings(max_examples=200, deadline=None)
+@given(agency=st.text(), text=st.text())
+def test_any_text_survives_the_yaml_template(agency, text):
+    report = blank_report()
+    report.agency = agency
+    report.sections[0].text = text
+    back = read_data(template_yaml(report).encode("utf-8"), "any.yaml")
+    assert back.agency == (agency.strip() or None)
+    assert back.sections[0].text == text.strip()
 
 
 # --- the xlsx template ----------------------------------------------------------------------------
@@ -338,6 +351,17 @@ def test_force_renders_anyway_and_lists_the_findings(tmp_path):
     assert "A3-row-total" in run.stderr and "--force" in run.stderr
     parsed = parse(read_bytes(run.stdout.encode("utf-8"), "broken.md"))
     assert parsed.value("applications.new.total") == synth_report(7).value("applications.new.total") + 5
+
+
+@pytest.mark.parametrize("value", [2.5, -1])
+def test_a_count_that_is_no_count_is_refused(tmp_path, value):
+    data = synth_report(7).nested()
+    data["appeals"]["review"]["pending"] = value
+    path = tmp_path / "count.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    run = cli("render", str(path), "--to", "md")
+    assert run.exit_code == 1
+    assert "F-value" in run.stderr and "表四 行政复议 / 尚未审结" in run.stderr
 
 
 def test_warnings_are_listed_but_do_not_block(tmp_path):

@@ -196,11 +196,12 @@ def _full_report(obj: dict[str, Any], name: str) -> Report:
 
 
 def flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested mappings to dotted keys; keys that are dotted already stay as they are."""
+    """Nested mappings to dotted keys; keys that are dotted already stay as they are. An empty
+    mapping (`appeals: {}`) states nothing."""
     out: dict[str, Any] = {}
     for key, value in obj.items():
         path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
+        if isinstance(value, Mapping):
             out.update(flatten(value, path + "."))
         else:
             out[path] = value
@@ -235,7 +236,7 @@ def report_from_flat(flat: dict[str, Any], name: str, where: Mapping[str, str] |
         if key in ("format", "agency", "title"):
             if value is not None and not isinstance(value, str | int):
                 problems.append(f"{place}：{key} 应为文字")
-        elif key == "year":
+        elif key == "year" or (key == SECTIONS and value is None):
             continue
         elif key.startswith(SECTIONS + ".") or key == SECTIONS:
             number = key.partition(".")[2]
