@@ -594,8 +594,20 @@ def _table_sheet(ws, table: Table, report: Report, fmt: Format) -> None:
     for validation in (counts, decimals, signed):
         if validation.sqref:
             ws.add_data_validation(validation)
-    for col in range(2, width + 2):
-        ws.column_dimensions[get_column_letter(col)].width = max(6, widths.get(col, 8))
+    final = {col: max(6, widths.get(col, 8)) for col in range(2, width + 2)}
+    for col, col_width in final.items():
+        ws.column_dimensions[get_column_letter(col)].width = col_width
+    # Excel does not fit a row to wrapped text when it opens a file: give long labels their lines.
+    heights: dict[int, int] = {}
+    for r, c, cell in placed:
+        if cell.key or cell.rowspan > 1 or not cell.text:
+            continue
+        room = sum(final[col] for col in range(c + 2, c + 2 + cell.colspan)) - 1
+        lines = math.ceil(_width(cell.text) / max(room, 1))
+        heights[sheet_row[r]] = max(heights.get(sheet_row[r], 1), lines)
+    for row, lines in heights.items():
+        if lines > 1:
+            ws.row_dimensions[row].height = 15 * lines
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
