@@ -19,15 +19,21 @@ from gongkai.render.markdown import render_markdown
 from gongkai.store.db import connect
 from gongkai.store.ingest import ingest
 from gongkai.store.query import stats
+from gongkai.store.region import PROVINCES
 from gongkai.synth import synth_report
 
 
 def write_reports(folder: Path, count: int) -> None:
-    """Reports as pasted from Word (tab-separated tables), in folders of 1,000 like a real crawl."""
+    """Reports as pasted from Word (tab-separated tables), in folders of 1,000 like a real crawl;
+    most agencies named with their province, so that stats by region has groups."""
     for i in range(count):
         sub = folder / f"{i // 1000:03d}"
         sub.mkdir(exist_ok=True)
-        (sub / f"report_{i:06d}.txt").write_text(render_markdown(synth_report(i), tables="tabs"), encoding="utf-8")
+        report = synth_report(i)
+        if i % 5:
+            report.agency = PROVINCES[i % len(PROVINCES)][1] + (report.agency or "")
+            report.title = f"{report.agency}{report.year}年政府信息公开工作年度报告"
+        (sub / f"report_{i:06d}.txt").write_text(render_markdown(report, tables="tabs"), encoding="utf-8")
 
 
 def megabytes(kilobytes: int) -> float:

@@ -255,9 +255,9 @@ class Writer:
                 if job.sha256 in stored:
                     counts.skipped += 1
                     continue
-                doc_id = conn.execute(insert(documents).values(
-                    sha256=job.sha256, name=job.name, size=job.size, ingested_at=now, **doc)).inserted_primary_key[0]
-                conn.execute(insert(contents).values(document_id=doc_id, compression="zlib", data=result["content"]))
+                doc_id = conn.execute(_INSERT_DOCUMENT, {"sha256": job.sha256, "name": job.name, "size": job.size,
+                                                         "ingested_at": now, **doc}).inserted_primary_key[0]
+                conn.execute(_INSERT_CONTENT, {"document_id": doc_id, "compression": "zlib", "data": result["content"]})
             else:
                 doc_id = job.document_id
                 conn.execute(update(documents).where(documents.c.id == doc_id).values(**doc))
@@ -265,7 +265,7 @@ class Writer:
             if result["report"] is None:
                 counts.failed += 1
                 continue
-            report_id = conn.execute(insert(reports).values(document_id=doc_id, **result["report"])).inserted_primary_key[0]
+            report_id = conn.execute(_INSERT_REPORT, {"document_id": doc_id, **result["report"]}).inserted_primary_key[0]
             cell_rows += [(report_id, *row) for row in result["cells"]]
             finding_rows += [{"report_id": report_id, **row} for row in result["findings"]]
             counts.parsed += 1
@@ -275,6 +275,12 @@ class Writer:
         if finding_rows:
             conn.execute(insert(findings), finding_rows)
         return counts
+
+
+# Built once: constructing a statement per document costs more than executing it.
+_INSERT_DOCUMENT = insert(documents)
+_INSERT_CONTENT = insert(contents)
+_INSERT_REPORT = insert(reports)
 
 
 @functools.cache
@@ -289,9 +295,11 @@ def write_cells(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     writer's time, and the one writer is what bounds an ingest."""
     statement, positions = _cells_insert(conn.dialect)
     names = ("report_id", *CELL_COLUMNS)
-    if positions is not None:
+    if positions == names:
+        params: list[Any] = rows
+    elif positions is not None:
         order = [names.index(name) for name in positions]
-        params: list[Any] = [tuple(row[i] for i in order) for row in rows]
+        params = [tuple(row[i] for i in order) for row in rows]
     else:
         params = [dict(zip(names, row, strict=True)) for row in rows]
     conn.exec_driver_sql(statement, params)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select
+from sqlalchemy import Connection, Select, and_, case, exists, func, null, or_, select
 
 from gongkai.formats import all_formats
 from gongkai.model import Finding, Number, Report
@@ -246,25 +246,17 @@ STAT_COLUMNS = {
 }
 
 
-class _Ratio:
-    """Σ numerators / Σ denominators over the reports that state every figure of both."""
-
-    def __init__(self) -> None:
-        self.num = 0.0
-        self.den = 0.0
-
-    def add(self, num: float | None, den: float | None) -> None:
-        if num is not None and den is not None:
-            self.num += num
-            self.den += den
-
-    @property
-    def value(self) -> float | None:
-        return self.num / self.den if self.den else None
+def _stated(*columns: Any) -> Any:
+    return and_(*(c.isnot(None) for c in columns))
 
 
-def _total(values: list[float | None]) -> float | None:
-    return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+def _ratio(numerator: list[Any], denominator: list[Any], minus: list[Any] | None = None) -> tuple[Any, Any]:
+    """Σ numerators and Σ denominators over the reports that state every figure of both."""
+    minus = minus or []
+    every = _stated(*numerator, *denominator, *minus)
+    num = sum(numerator[1:], numerator[0])
+    den = sum(denominator[1:], denominator[0]) - sum(minus[1:], minus[0]) if minus else sum(denominator[1:], denominator[0])
+    return func.sum(case((every, num))), func.sum(case((every, den)))
 
 
 def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | None = None) -> list[dict[str, Any]]:
@@ -276,50 +268,49 @@ def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | 
     - review_correction_rate: 复议 结果纠正 / (总计 − 尚未审结), i.e. among concluded cases
     - litigation_correction_rate: the same over both litigation rows
 
-    Each ratio is over the reports that state every figure it needs (a blank is not 0).
+    Each ratio is Σ numerators / Σ denominators over the reports that state every figure it needs
+    (a blank is not 0). The database does the arithmetic: one pass over the few keys involved.
     """
     keys = _metric_keys()
-    unable = _unable_keys()
-    columns = [func.max(case((cells.c.key == key, cells.c.value))).label(f"k{i}") for i, key in enumerate(keys)]
-    query = (select(reports.c.id, reports.c.year, reports.c.province_code, reports.c.province, *columns)
-             .select_from(reports.outerjoin(cells, and_(cells.c.report_id == reports.c.id, cells.c.key.in_(keys))))
-             .group_by(reports.c.id, reports.c.year, reports.c.province_code, reports.c.province))
+    per_report = (select(cells.c.report_id,
+                         *(func.max(case((cells.c.key == key, cells.c.value))).label(f"k{i}") for i, key in enumerate(keys)))
+                  .where(cells.c.key.in_(keys)).group_by(cells.c.report_id).subquery("per_report"))
+    v = {key: per_report.c[f"k{i}"] for i, key in enumerate(keys)}
+    processed = [v["applications.total_processed.total"]]
+    unable = [v[k] for k in _unable_keys()]
+    measures = [
+        func.sum(v["applications.new.total"]),
+        *_ratio([v["applications.granted.total"], v["applications.partially_granted.total"]], processed),
+        *(_ratio(unable, processed) if unable else (null(), null())),
+    ]
+    for rows in (REVIEW, LITIGATION):
+        measures += _ratio([v[f"{r}.corrected"] for r in rows], [v[f"{r}.total"] for r in rows], [v[f"{r}.pending"] for r in rows])
+    groups = {"year": [reports.c.year], "region": [reports.c.province_code, reports.c.province]}
+    group_columns = [c for g in by for c in groups[g]]
+    query = (select(*group_columns, func.count(reports.c.id), *measures)
+             .select_from(reports.outerjoin(per_report, per_report.c.report_id == reports.c.id))
+             .group_by(*group_columns))
     query = (filters or Filters()).apply(query)
-    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in conn.execute(query):
-        v = dict(zip(keys, row[4:], strict=True))
-        group_key = tuple(row.year if g == "year" else (row.province_code, row.province) for g in by)
-        g = groups.get(group_key)
-        if g is None:
-            g = groups[group_key] = {"reports": 0, "applications": None, "disclosure": _Ratio(), "unable": _Ratio(),
-                                     "review": _Ratio(), "litigation": _Ratio()}
-        g["reports"] += 1
-        if v["applications.new.total"] is not None:
-            g["applications"] = (g["applications"] or 0) + v["applications.new.total"]
-        processed = v["applications.total_processed.total"]
-        g["disclosure"].add(_total([v["applications.granted.total"], v["applications.partially_granted.total"]]), processed)
-        g["unable"].add(_total([v[k] for k in unable]) if unable else None, processed)
-        for name, rows in (("review", REVIEW), ("litigation", LITIGATION)):
-            corrected = _total([v[f"{r}.corrected"] for r in rows])
-            concluded = _total([v[f"{r}.total"] for r in rows] + [-p if p is not None else None
-                                                                  for p in (v[f"{r}.pending"] for r in rows)])
-            g[name].add(corrected, concluded)
 
-    def sort_key(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
-        return tuple((x is None, x if not isinstance(x, tuple) else (x[0] is None, x[0] or "")) for x in item[0])
+    def ratio(num: float | None, den: float | None) -> float | None:
+        return num / den if num is not None and den else None
 
     out = []
-    for group_key, g in sorted(groups.items(), key=sort_key):
-        row: dict[str, Any] = {}
-        for name, value in zip(by, group_key, strict=True):
-            row[name] = value if name == "year" else (value[1] if value[0] else None)
-            if name == "region":
-                row["province_code"] = value[0]
-        applications = g["applications"]
-        row.update(reports=g["reports"], applications=typed_value(applications),
-                   disclosure_rate=g["disclosure"].value, unable_share=g["unable"].value,
-                   review_correction_rate=g["review"].value, litigation_correction_rate=g["litigation"].value)
-        out.append(row)
+    for row in conn.execute(query):
+        values = list(row)
+        record: dict[str, Any] = {}
+        for g in by:
+            if g == "year":
+                record["year"] = values.pop(0)
+            else:
+                record["province_code"], record["region"] = values.pop(0), values.pop(0)
+        n, applications, *pairs = values
+        record.update(reports=n, applications=typed_value(applications),
+                      disclosure_rate=ratio(pairs[0], pairs[1]), unable_share=ratio(pairs[2], pairs[3]),
+                      review_correction_rate=ratio(pairs[4], pairs[5]), litigation_correction_rate=ratio(pairs[6], pairs[7]))
+        out.append(record)
+    # Groups in order, the unknown (no year, no region) last.
+    out.sort(key=lambda r: tuple((r.get(g) is None, r.get(g) if g == "year" else (r.get("province_code") or "")) for g in by))
     return out
 
 
