@@ -86,3 +86,22 @@ def test_killed_ingest_resumes_without_duplicates(db, tmp_path, how):
         per_report = set(conn.scalars(select(func.count()).select_from(cells).group_by(cells.c.report_id)))
     assert per_report == {len(load_format("2021").keys)}  # no report half-written
     engine.dispose()
+
+
+def test_two_ingests_at_once_store_each_report_once(db, tmp_path):
+    folder = tmp_path / "in"
+    write_reports(folder, range(60))
+    command = [sys.executable, "-m", "gongkai", "ingest", str(folder), "--db", db, "--workers", "1", "--no-progress"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outs
+    # Between them they stored each report once; each counted the other's as already stored.
+    new = [int(re.search(r"新入库报告 (\d+) 份", out).group(1)) for out, _ in outs]
+    skipped = [int(re.search(r"已在库中 (\d+) 份", out).group(1)) for out, _ in outs]
+    assert sum(new) == 60 and [n + s for n, s in zip(new, skipped, strict=True)] == [60, 60]
+    engine = connect(db)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(documents)) == 60
+        assert conn.scalar(select(func.count()).select_from(reports)) == 60
+        assert conn.scalar(select(func.count()).select_from(cells)) == 60 * len(load_format("2021").keys)
+    engine.dispose()

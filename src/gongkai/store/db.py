@@ -108,9 +108,11 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        # Two ingests starting at once: one migrates, the other waits, then finds nothing to do.
         if engine.dialect.name == "postgresql":
-            # Two ingests starting at once on a shared database: one migrates, the other waits.
             conn.execute(text("SELECT pg_advisory_xact_lock(4786)"))
+        elif engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
