@@ -259,3 +259,22 @@ def test_a_table_pasted_as_a_picture_among_text_is_read_by_ocr(tmp_path):
     appeals = [c for k, c in parsed.cells.items() if k.startswith("appeals.")]
     assert all(c.provenance.page == number and c.provenance.bbox[2] <= 596 for c in appeals)
     assert all(0 < c.confidence <= 1 for c in appeals)
+
+
+def test_an_image_of_a_table_without_ruling_lines():
+    font = ImageFont.truetype(FONT, 22)
+    widths, height = [170, 80, 80, 80, 80], 40
+    image = Image.new("RGB", (sum(widths) + 40, height * len(TIGHT) + 40), "white")
+    draw = ImageDraw.Draw(image)
+    for r, row in enumerate(TIGHT):
+        x = 20
+        for c, text in enumerate(row):
+            if text:
+                left, _, right, _ = draw.textbbox((0, 0), text, font=font)
+                tx = x + (widths[c] - (right - left)) / 2 if c else x + 4
+                draw.text((tx - left, 20 + r * height + 8), text, fill="black", font=font)
+            x += widths[c]
+    doc = read_image(_png(image), "plain.png")
+    # The header stays text; the rows get blank cells where the figures' columns are empty.
+    assert [p.text for p in doc.paragraphs] == ["信息内容 甲 乙 丙 丁"]
+    assert [row.texts for row in doc.rows] == [["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]

@@ -274,3 +274,31 @@ def test_characters_printed_twice_are_read_once_and_a_ruled_grid_keeps_its_blank
     assert [r.texts for r in doc.rows] == [["Label", "12", ""], ["Other", "305", "41"]]
     blank = doc.rows[0].cells[2]
     assert blank.source.bbox == (320.0, 142.0, 390.0, 162.0)  # the empty cell's own box, top-down in points
+
+
+def test_a_table_without_ruling_lines_gets_its_columns_from_the_figures_and_header():
+    def text(s: str, x: float, y: float) -> str:
+        return f"BT /F1 10 Tf {x} {y} Td ({s}) Tj ET\n"
+
+    content = (text("Item", 104, 706) + text("A", 256, 706) + text("B", 326, 706) + text("C", 396, 706)
+               + text("Label", 104, 686) + text("12", 254, 686) + text("7", 396, 686)
+               + text("Other", 104, 666) + text("305", 254, 666) + text("41", 324, 666))
+    doc = read_pdf(minimal_pdf(content), "plain.pdf")
+    assert [p.text for p in doc.paragraphs] == ["Item A B C"]
+    # 'Label' prints nothing under B, 'Other' nothing under C: each gets a blank there.
+    assert [r.texts for r in doc.rows] == [["Label", "12", "", "7"], ["Other", "305", "41", ""]]
+
+
+def test_a_report_whose_tables_have_no_ruling_lines(tmp_path):
+    """Labels wrapped around their figures, blanks in rows: read by the figures' positions."""
+    report = blanked_report(6)
+    document = docx.Document(io.BytesIO(render_docx(report)))
+    for table in document.tables:
+        table.style = document.styles["Normal Table"]  # no borders
+    out = io.BytesIO()
+    document.save(out)
+    data = convert_to_pdf([("plain.docx", out.getvalue())])[0]
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert not any(page.find_tables() for page in pdf.pages)
+    parsed = parse(read_pdf(data, "plain.pdf"))
+    assert parsed.values() == report.values()

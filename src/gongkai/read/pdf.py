@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow, TextCell
 from gongkai.model import Provenance
-from gongkai.text import is_value
+from gongkai.text import is_value, parse_number
 
 BBox = tuple[float, float, float, float]
 
@@ -290,8 +290,9 @@ def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_tabl
     lines = [line for line in text_lines(text) if line.text and not _furniture(line, page_height)]
     blocks += [_Block(line.bbox[1], line=line) for line in lines]
     blocks.sort(key=lambda b: b.top)
+    blocks, borderless = _borderless(blocks, page, first_table + len(grids), scale, value_text)
     left, right = _margins(lines)
-    content = PageContent(_paragraphs(blocks, page, scale, left, right), len(grids), left=left, right=right)
+    content = PageContent(_paragraphs(blocks, page, scale, left, right), len(grids) + borderless, left=left, right=right)
     if blocks and blocks[0].line is not None:
         content.first = blocks[0].line
     if blocks and blocks[-1].line is not None:
@@ -320,6 +321,176 @@ def _margins(lines: list[Line]) -> tuple[float, float]:
     widest = max(line.bbox[2] - line.bbox[0] for line in lines)
     right = statistics.median(line.bbox[2] for line in lines if line.bbox[2] - line.bbox[0] >= 0.6 * widest)
     return min(line.bbox[0] for line in lines), right
+
+
+# Inside a line, a gap wider than this share of the text height separates two cells of a table
+# drawn without ruling lines (a word space is a quarter of it).
+_CELL_GAP = 0.8
+# A row's label is short and not a sentence (as in the text reader).
+_MAX_ROW_LABEL = 80
+# Lines of labels above a table without ruling lines that may show where its columns are.
+_HEADER_LINES = 4
+# Rows of one table without ruling lines may have this many short lines (a wrapped label) between them.
+_MAX_LINES_BETWEEN_ROWS = 3
+_MAX_LABEL_LINE = 40
+
+
+def _chunks(line: Line) -> list[Line]:
+    """A line cut at its wide gaps."""
+    out: list[list[Glyph]] = [[line.glyphs[0]]]
+    for prev, g in zip(line.glyphs, line.glyphs[1:], strict=False):
+        if g.x0 - prev.x1 > _CELL_GAP * min(g.height, prev.height):
+            out.append([g])
+        else:
+            out[-1].append(g)
+    return [_line(chunk) for chunk in out]
+
+
+def _row_chunks(line: Line, value_text: Callable[[str], str] | None = None) -> list[Line] | None:
+    """The cells of a line that is a row of a table without ruling lines: labels, then figures,
+    apart by wide gaps ('一、本年新收政府信息公开申请数量   16   1   3'); None for any other line."""
+    chunks = _chunks(line)
+    if value_text is not None:
+        for chunk in chunks:
+            chunk.text = value_text(chunk.text)
+    if len(chunks) < 2 or not is_value(chunks[-1].text):
+        return None
+    first_value = next(i for i, c in enumerate(chunks) if is_value(c.text))
+    values, labels = chunks[first_value:], chunks[:first_value]
+    if not all(is_value(c.text) for c in values) or not any(parse_number(c.text) is not None for c in values):
+        return None
+    label = "".join(c.text for c in labels)
+    if len(label) > _MAX_ROW_LABEL or any(p in label for p in "。；;！？"):
+        return None
+    return chunks
+
+
+def _borderless(blocks: list[_Block], page: int, first_table: int, scale: float,
+                value_text: Callable[[str], str] | None) -> tuple[list[_Block], int]:
+    """Lines that are rows of a table drawn without ruling lines become table rows.
+
+    Rows separated only by a few short lines (a label wrapped around the row's figures) belong to
+    one table. Its columns come from the figures' x-extents: figures of different rows that
+    overlap share a column, so a row that leaves a column empty gets a blank cell there."""
+    chunked = [_row_chunks(b.line, value_text) if b.line is not None else None for b in blocks]
+    zones: list[list[int]] = []
+    between = _MAX_LINES_BETWEEN_ROWS + 1
+    for i, block in enumerate(blocks):
+        if chunked[i] is not None:
+            if zones and between <= _MAX_LINES_BETWEEN_ROWS:
+                zones[-1].append(i)
+            else:
+                zones.append([i])
+            between = 0
+        elif block.line is not None and len(block.line.text) <= _MAX_LABEL_LINE:
+            between += 1
+        else:
+            between = _MAX_LINES_BETWEEN_ROWS + 1  # a table or a paragraph of prose ends the table
+    out: list[_Block | None] = list(blocks)
+    for n, zone in enumerate(zones):
+        header = []  # the lines of labels right above the first row
+        for block in reversed(blocks[max(0, zone[0] - _HEADER_LINES):zone[0]]):
+            if block.line is None:
+                break
+            header.append(block.line)
+        extra = _wrapped_labels(blocks, chunked, zone)
+        for i in (j for lines in extra.values() for j, _ in lines):
+            out[i] = None  # part of a row's label now
+        run = [(blocks[i].line, chunked[i], [line for _, line in extra.get(i, [])]) for i in zone]
+        rows = _borderless_rows(run, header, page, first_table + n, scale)
+        for i, row in zip(zone, rows, strict=True):
+            out[i] = _Block(blocks[i].top, rows=[row])
+    return [b for b in out if b is not None], len(zones)
+
+
+def _wrapped_labels(blocks: list[_Block], chunked: list[list[Line] | None], zone: list[int]) -> dict[int, list[tuple[int, Line]]]:
+    """The short lines of labels between (and just below) a table's rows, each given to the row
+    whose line is nearest: a label wrapped over several lines, its figures beside the middle one.
+
+    Only lines left of every figure count (the labels' column), so no column header is taken."""
+    figures_left = min(c.bbox[0] for i in zone for c in chunked[i] if is_value(c.text))
+    rows = [(i, blocks[i].line) for i in zone]
+    out: dict[int, list[tuple[int, Line]]] = {}
+    for j in range(zone[0] + 1, min(len(blocks), zone[-1] + 1 + _MAX_LINES_BETWEEN_ROWS)):
+        line = blocks[j].line
+        if chunked[j] is not None:
+            continue
+        if line is None or len(line.text) > _MAX_LABEL_LINE:
+            break
+        if line.bbox[2] >= figures_left:
+            continue
+        i, row = min(rows, key=lambda r: abs(r[1].bbox[1] + r[1].bbox[3] - line.bbox[1] - line.bbox[3]))
+        if j > zone[-1] and line.bbox[1] - row.bbox[3] > row.height:
+            break  # below the table
+        out.setdefault(i, []).append((j, line))
+    return out
+
+
+def _borderless_rows(run: list[tuple[Line, list[Line], list[Line]]], header: list[Line], page: int, table: int,
+                     scale: float) -> list[TableRow]:
+    """(line, its cells, label lines wrapped around it) of each row → TableRows with blank cells
+    where a row printed nothing in a column."""
+
+    def box(b: BBox) -> BBox:
+        return (round(b[0] * scale, 2), round(b[1] * scale, 2), round(b[2] * scale, 2), round(b[3] * scale, 2))
+
+    split = []
+    for _, chunks, wrapped in run:
+        first = next(i for i, c in enumerate(chunks) if is_value(c.text))
+        labels = _by_column([*chunks[:first], *(c for line in wrapped for c in _chunks(line))])
+        split.append((len(labels), [*labels, *chunks[first:]]))
+    # Columns: the union of overlapping x-extents of the figures ...
+    extents = sorted((c.bbox[0], c.bbox[2]) for first, chunks in split for c in chunks[first:])
+    columns: list[list[float]] = []
+    for x0, x1 in extents:
+        if columns and x0 <= columns[-1][1]:
+            columns[-1][1] = max(columns[-1][1], x1)
+        else:
+            columns.append([x0, x1])
+    # ... and a header label standing between them over no figure: a column no row printed in.
+    left, right = columns[0][0], columns[-1][1]
+    for line in header:
+        chunks = _chunks(line)
+        if len(chunks) < 3:
+            continue  # a caption over the table, not a row of column labels
+        for chunk in chunks:
+            x0, x1 = chunk.bbox[0], chunk.bbox[2]
+            if left < x0 and x1 < right and not any(x0 <= c1 and c0 <= x1 for c0, c1 in columns):
+                columns.append([x0, x1])
+    columns.sort()
+    rows = []
+    for r, ((line, _, _), (first, chunks)) in enumerate(zip(run, split, strict=True)):
+        labels, figures = chunks[:first], chunks[first:]
+        slots: list[Line | None] = [None] * len(columns)
+        for figure in figures:
+            k = next(i for i, (x0, x1) in enumerate(columns) if x0 <= figure.bbox[0] <= x1)
+            if slots[k] is not None:  # two figures in one column: the columns are not clear, keep the figures as printed
+                slots = list(figures)
+                break
+            slots[k] = figure
+        cells = []
+        for c, chunk in enumerate([*labels, *slots]):
+            if chunk is None:
+                k = c - len(labels)
+                where = (columns[k][0], line.bbox[1], columns[k][1], line.bbox[3])
+                cells.append(TextCell("", Provenance(page=page, bbox=box(where), table=table, row=r, col=c)))
+                continue
+            cells.append(TextCell(chunk.text, Provenance(page=page, bbox=box(chunk.bbox), table=table, row=r, col=c),
+                                  confidence=chunk.confidence))
+        rows.append(TableRow(cells=cells, table=table, source=Provenance(page=page, bbox=box(line.bbox), table=table, row=r)))
+    return rows
+
+
+def _by_column(chunks: list[Line]) -> list[Line]:
+    """Label pieces in reading order for a table: column by column (a piece starting within a
+    character of another is in its column), top to bottom in each."""
+    columns: list[list[Line]] = []
+    for chunk in sorted(chunks, key=lambda c: c.bbox[0]):
+        if columns and chunk.bbox[0] - columns[-1][0].bbox[0] <= columns[-1][0].height:
+            columns[-1].append(chunk)
+        else:
+            columns.append([chunk])
+    return [c for column in columns for c in sorted(column, key=lambda c: c.bbox[1])]
 
 
 def _furniture(line: Line, page_height: float) -> bool:
