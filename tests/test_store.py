@@ -159,6 +159,10 @@ def test_a_broken_file_is_recorded_once_and_the_batch_goes_on(db, tmp_path):
     assert (again.parsed, again.failed, again.skipped) == (0, 0, 5)  # failures are not retried by ingest
     assert count(engine, documents) == 5
     engine.dispose()
+    listed = [json.loads(line) for line in cli("list", "--failed", "--json", "--db", db).stdout.splitlines()]
+    assert sorted((Path(r["file"]).name, "文件为空" in r["error"]) for r in listed) == [("empty.txt", True), ("notes.txt", False)]
+    retried = cli("reparse", "--failed", "--workers", "1", "--db", db)
+    assert "重新解析完成" in retried.stdout and "解析失败 2 份" in retried.stdout
 
 
 def test_cli_ingest_exit_code_and_summary(db, tmp_path):
