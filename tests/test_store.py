@@ -462,3 +462,26 @@ def test_findings_are_stored_at_ingest(corpus):
     a4 = [r for r in rows if r.rule == "A4-total"]
     assert a4 and "appeals.review.total" in a4[0].cells
     assert a4[0].expected != a4[0].found
+
+
+def test_both_formats_in_one_corpus(db, tmp_path):
+    """The cells table is long: a 2019-format report's own keys need no schema of their own."""
+    write(tmp_path, "r2020.txt", synth_report(5, format_id="2019", year=2020))
+    write(tmp_path, "r2024.txt", synth_report(6, year=2024))
+    engine = connect(db)
+    assert ingest(engine, [tmp_path], workers=1).parsed == 2
+    engine.dispose()
+    corpus = gongkai.load(db)
+    frame = corpus.reports().set_index("year")
+    f2019, f2021 = load_format("2019"), load_format("2021")
+    only_2019 = [k for k in f2019.keys if k not in f2021.all_cells]
+    only_2021 = [k for k in f2021.keys if k not in f2019.all_cells]
+    assert only_2019 and only_2021
+    assert frame.loc[2020, "format"] == "2019" and frame.loc[2024, "format"] == "2021"
+    assert all(frame.loc[2020, k] == synth_report(5, format_id="2019", year=2020).value(k) for k in f2019.keys)
+    assert all(pd.isna(frame.loc[2024, k]) for k in only_2019)  # not in that format: empty, not 0
+    assert all(pd.isna(frame.loc[2020, k]) for k in only_2021)
+    labelled = corpus.reports(labels=True)
+    assert {f2019.all_cells[k].label for k in only_2019} <= set(labelled.columns)
+    assert corpus.report("r2020.txt").values() == synth_report(5, format_id="2019", year=2020).values()
+    corpus.close()
