@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 import layouts
 from conftest import parse_text
 from gongkai.check import check_report
-from gongkai.formats import load_format
 from gongkai.synth import synth_report
 
 T = "\t"
-
-
-def test_format_2019_has_exactly_the_cells_of_the_contract(shared):
-    with open(shared / "spec" / "cells-2019.tsv", encoding="utf-8") as f:
-        contract = list(csv.DictReader(f, delimiter="\t"))
-    fmt = load_format("2019")
-    assert fmt.keys == [row["key"] for row in contract]
-    for cell, row in zip(fmt.cells, contract, strict=True):
-        assert cell.table.number == row["table"]
-        assert cell.column.label in row["column"]
-
-
-def test_rows_both_formats_share_are_read_alike():
-    """Tables 三 and 四 are written out in both definitions; they must not drift apart."""
-    new, old = load_format("2021"), load_format("2019")
-    for key in ("applications", "appeals"):
-        rows_2021 = {r.key: r for r in new.table(key).all_rows}
-        for row in old.table(key).all_rows:
-            assert (row.label, row.match) == (rows_2021[row.key].label, rows_2021[row.key].match), row.key
-        assert old.table(key).blocks[0].columns == new.table(key).blocks[0].columns
 
 
 @pytest.mark.parametrize("layout", [layouts.tabs, layouts.pipes, layouts.one_cell_per_line, layouts.pdf_text])

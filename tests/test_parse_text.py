@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import pytest
 import layouts
 from conftest import parse_text
 from gongkai.document import LoadError
-from gongkai.formats import load_format
 from gongkai.synth import synth_report
 
 T = "\t"
@@ -32,22 +30,6 @@ HEADER = [
     f"{T}{T}{T}自然人{T}法人或其他组织{T}{T}{T}{T}{T}总计",
     f"{T}{T}{T}{T}商业企业{T}科研机构{T}社会公益组织{T}法律服务机构{T}其他{T}",
 ]
-
-
-# --- the format definition ---------------------------------------------------------------
-
-
-def test_format_2021_has_exactly_the_cells_of_the_contract(shared):
-    with open(shared / "spec" / "cells.tsv", encoding="utf-8") as f:
-        contract = list(csv.DictReader(f, delimiter="\t"))
-    fmt = load_format("2021")
-    assert fmt.keys == [row["key"] for row in contract]
-    for cell, row in zip(fmt.cells, contract, strict=False):
-        assert cell.table.number == row["table"]
-        assert cell.column.label.replace("（", "(") in row["column"].replace("（", "(") or \
-            row["column"].endswith(cell.column.label)
-        # The official row label (without its numbering) is part of the contract's row text.
-        assert cell.row.label.split(".", 1)[-1] in row["row"]
 
 
 # --- whole reports in each layout ----------------------------------------------------------
