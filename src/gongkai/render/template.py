@@ -323,6 +323,8 @@ def _year(value: Any) -> tuple[int | None, str | None]:
 
 # Characters a YAML reader refuses, or reads as line breaks, inside a quoted scalar.
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+# And what a literal block cannot hold, since nothing in it is escaped (tabs and CR included).
+_LITERAL_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
 def _quote(text: str) -> str:
@@ -335,8 +337,8 @@ def _yaml_text(text: str | None, indent: str = "", block: bool = False) -> list[
     if text is None:
         return [" null"]
     lines = text.split("\n")
-    literal = block and len(lines) > 1 and text == text.strip() and not _YAML_UNSAFE.search(text) and \
-        all(line == line.rstrip() and "\r" not in line and "\t" not in line for line in lines)
+    literal = block and len(lines) > 1 and text == text.strip() and not _LITERAL_UNSAFE.search(text) and \
+        all(line == line.rstrip() for line in lines)
     if not literal:
         return [" " + _quote(text)]
     return [" |-", *[(indent + line) if line else "" for line in lines]]
