@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -20,7 +21,7 @@ from gongkai.formats import load_format
 from gongkai.model import Report
 from gongkai.parse import parse
 from gongkai.read import read, sniff
-from gongkai.read.ocr import engine, read_image, value_text
+from gongkai.read.ocr import engine, read_image, skew, value_text
 from gongkai.render.pdf import render_pdfs, render_png
 from gongkai.synth import synth_report
 
@@ -177,6 +178,15 @@ def test_a_jpeg_and_a_multi_page_tiff(tmp_path):
     assert [r.source.page for r in doc.rows] == [1, 1, 1, 2, 2]
     assert doc.rows[-1].texts == ["本年新收", "8", "1", "", "0"]
     assert len({r.table for r in doc.rows}) == 2
+
+
+@pytest.mark.parametrize("angle", [-1.5, 2.0])
+def test_a_scan_turned_by_a_degree_or_two_is_straightened(angle):
+    turned = _tight_table().rotate(angle, expand=True, fillcolor="white", resample=Image.Resampling.BICUBIC)
+    assert abs(skew(np.asarray(turned.convert("L"))) - angle) < 0.3
+    assert skew(np.asarray(_tight_table().convert("L"))) == 0
+    doc = read_image(_png(turned), "turned.png")
+    assert [row.texts for row in doc.rows] == [TIGHT[0], ["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]
 
 
 # --- figures --------------------------------------------------------------------------------------------------------

@@ -142,6 +142,10 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0) 
 
     Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
     gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
+    angle = skew(gray)
+    if angle:
+        rgb = _rotate(rgb, -angle)  # turned back level
+        gray = rgb.mean(axis=2).astype(np.uint8)
     found = ruling(gray)
     if found.lines is not None:
         rgb = rgb.copy()
@@ -311,6 +315,47 @@ def ruling(gray: np.ndarray) -> Ruling:
         lines[area] |= horizontal[area] > 0
     lines = cv2.dilate(lines.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))) > 0
     return Ruling(tables, lines, text_height)
+
+
+# A scan turned by less than this is left as it is; by more than the maximum, it is not a skew.
+_MIN_SKEW, _MAX_SKEW = 0.1, 10.0
+
+
+def skew(gray: np.ndarray) -> float:
+    """The angle (degrees, counter-clockwise) a scan's table lines are turned by; 0 when they are
+    level or when the page has none. A table that leans by a degree breaks its lines into steps
+    that no longer meet at the corners of cells."""
+    import cv2
+
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    across = max(20, round(3 * _text_height(binary)))
+    lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    angles, weights = [], []
+    for label in range(1, count):
+        x, y, w, h, _area = stats[label]
+        if w < gray.shape[1] / 4 or h > w / 4:
+            continue
+        ys, xs = np.nonzero(labels[y:y + h, x:x + w] == label)
+        slope = np.polyfit(xs.astype(float), ys.astype(float), 1)[0]
+        angles.append(float(np.degrees(np.arctan(slope))))
+        weights.append(float(w))
+    if not angles:
+        return 0.0
+    order = np.argsort(angles)
+    cumulative = np.cumsum(np.array(weights)[order])
+    median = angles[order[int(np.searchsorted(cumulative, cumulative[-1] / 2))]]
+    return -median if _MIN_SKEW <= abs(median) <= _MAX_SKEW else 0.0
+
+
+def _rotate(rgb: np.ndarray, angle: float) -> np.ndarray:
+    """The image turned by angle degrees (counter-clockwise) about its centre, on white."""
+    import cv2
+
+    height, width = rgb.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    return cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=(255, 255, 255))
 
 
 def _text_height(binary: np.ndarray) -> float:
