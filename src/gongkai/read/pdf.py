@@ -34,6 +34,7 @@ BBox = tuple[float, float, float, float]
 MAX_PAGES = int(os.environ.get("GONGKAI_MAX_PDF_PAGES", 300))
 # A page with more drawn objects than this is a drawing or a map, not a report page.
 MAX_OBJECTS_PER_PAGE = 300_000
+MAX_EDGES_PER_PAGE = 4_000
 OCR_DPI = int(os.environ.get("GONGKAI_OCR_DPI", 150))
 # Larger pages are rendered for OCR at a lower resolution (a poster-sized page at 150 dpi would
 # not fit in memory).
@@ -658,7 +659,10 @@ class _PdfReader:
         self.text_pages += 1
         glyphs = _dedupe([Glyph(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars
                           if not _UNMAPPED.match(c["text"])])
-        grids = [g for g in (Grid(t.cells, 1.0) for t in page.find_tables(_TABLE_SETTINGS)) if usable(g)]
+        # Meeting every line with every other costs the square of their number: a page drawn with
+        # tens of thousands of strokes (a map, a hatched chart) is not searched for ruled tables.
+        tables = page.find_tables(_TABLE_SETTINGS) if len(page.edges) <= MAX_EDGES_PER_PAGE else []
+        grids = [g for g in (Grid(t.cells, 1.0) for t in tables) if usable(g)]
         content = page_items(number, glyphs, grids, self.tables, float(page.height))
         # A table pasted as a picture among the text: the picture is read by OCR, in its place.
         pictures = _pictures(page, glyphs)
