@@ -302,3 +302,42 @@ def test_a_report_whose_tables_have_no_ruling_lines(tmp_path):
         assert not any(page.find_tables() for page in pdf.pages)
     parsed = parse(read_pdf(data, "plain.pdf"))
     assert parsed.values() == report.values()
+
+
+# --- rendering: LibreOffice missing or stuck ---------------------------------------------------------------------
+
+
+def test_render_pdf_says_clearly_when_libreoffice_is_missing(monkeypatch):
+    import gongkai.render.pdf as render
+
+    monkeypatch.setattr(render, "soffice_path", lambda: None)
+    with pytest.raises(render.RenderError, match="LibreOffice"):
+        render.render_pdf(synth_report(0))
+
+
+def test_a_conversion_that_hangs_is_killed_at_its_timeout(monkeypatch, tmp_path):
+    import time
+
+    import gongkai.render.pdf as render
+
+    stuck = tmp_path / "soffice"
+    stuck.write_text("#!/bin/sh\nsleep 60\n")
+    stuck.chmod(0o755)
+    monkeypatch.setattr(render, "soffice_path", lambda: str(stuck))
+    start = time.perf_counter()
+    with pytest.raises(render.RenderError, match="超时"):
+        render.convert_to_pdf([("r.docx", b"PK")], timeout=1)
+    assert time.perf_counter() - start < 10
+
+
+def test_render_png_draws_a_page_at_the_resolution_asked(pdfs):
+    from PIL import Image
+
+    from gongkai.render.pdf import RenderError, render_png
+
+    data = pdfs["seed0"].read_bytes()
+    image = Image.open(io.BytesIO(render_png(data, 1, dpi=100)))
+    width, height = image.size  # A4 at 100 dpi
+    assert abs(width - 595.3 * 100 / 72) <= 1 and abs(height - 841.9 * 100 / 72) <= 1
+    with pytest.raises(RenderError):
+        render_png(data, 99)
