@@ -110,11 +110,19 @@ def _expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
 
 
 def _terms_text(terms: list[Term], values: list[Number | None], ctx: Context) -> str:
+    """'自然人 3 + 商业企业 0 …': each term named by what tells it apart from the others."""
+    cells = [ctx.fmt.all_cells.get(t.key) for t in terms]
+    same_row = len({(c.table.key, c.row.key) for c in cells if c}) == 1
+    same_column = len({c.column.key for c in cells if c}) == 1
     parts = []
-    for i, (term, value) in enumerate(zip(terms, values, strict=True)):
-        cell = ctx.fmt.all_cells.get(term.key)
-        name = (cell.row.label if cell and len(cell.table.blocks) == 1 else cell.label) if cell else term.key
-        if cell and cell.table.layout == "blocks":
+    for i, (term, value, cell) in enumerate(zip(terms, values, cells, strict=True)):
+        if cell is None:
+            name = term.key
+        elif same_row and not same_column:
+            name = cell.column.label
+        elif same_column and not same_row and cell.table.layout != "blocks":
+            name = cell.row.label
+        else:
             name = f"{cell.row.label}{cell.column.label}"
         prefix = "上年" if term.previous else ""
         op = ("− " if term.sign < 0 else "+ ") if i else ("−" if term.sign < 0 else "")

@@ -70,6 +70,8 @@ class Table(BaseModel):
     # line: rows × shared columns printed side by side on one line (table 四).
     layout: Literal["blocks", "grid", "line"]
     note: str | None = None
+    row_header: str | None = None
+    column_header: str | None = None
     blocks: tuple[Block, ...] = ()
     columns: tuple[Column, ...] = ()
     rows: tuple[Row, ...] = ()

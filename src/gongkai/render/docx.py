@@ -19,7 +19,7 @@ from lxml import etree
 
 from gongkai.formats import Table, load_format
 from gongkai.model import Report
-from gongkai.render.layout import Grid, GridCell, table_grid
+from gongkai.render.layout import Grid, anchors, table_grid
 
 # The fonts Chinese government documents are set in; the fonts table names the free CJK fonts
 # as their alternates, and LibreOffice falls back to the installed Noto CJK glyphs in any case.
@@ -93,21 +93,6 @@ def _declare_alternate_fonts(document) -> None:
     part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _positions(grid: Grid) -> list[tuple[int, int, GridCell]]:
-    """(row, column, cell) of each grid cell's top-left corner, skipping positions spans cover."""
-    taken: set[tuple[int, int]] = set()
-    out = []
-    for r, row in enumerate(grid):
-        c = 0
-        for cell in row:
-            while (r, c) in taken:
-                c += 1
-            out.append((r, c, cell))
-            for dr in range(cell.rowspan):
-                for dc in range(cell.colspan):
-                    taken.add((r + dr, c + dc))
-            c += cell.colspan
-    return out
 
 
 def _column_widths(table: Table, width: int) -> list[int]:
@@ -124,7 +109,7 @@ def _column_widths(table: Table, width: int) -> list[int]:
 
 
 def _add_table(document, table: Table, grid: Grid) -> DocxTable:
-    placed = _positions(grid)
+    placed = anchors(grid)
     height = max(r + cell.rowspan for r, _, cell in placed)
     width = max(c + cell.colspan for _, c, cell in placed)
     out = document.add_table(rows=height, cols=width)

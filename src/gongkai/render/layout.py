@@ -43,7 +43,7 @@ def blocks_grid(table: Table, report: Report) -> Grid:
     grid: Grid = []
     for block in table.blocks:
         grid.append([GridCell(block.heading or "", colspan=width, header=True)])
-        header = [GridCell("信息内容", header=True)] + [GridCell(c.label, header=True) for c in block.columns]
+        header = [GridCell(table.row_header or "", header=True)] + [GridCell(c.label, header=True) for c in block.columns]
         if len(block.columns) < width - 1:
             header[-1].colspan = width - len(block.columns)
         grid.append(header)
@@ -65,7 +65,7 @@ def applications_grid(table: Table, report: Report, fmt: Format) -> Grid:
     org = [c for c in columns if c.group]
     grid: Grid = [
         [GridCell(table.note or "", rowspan=3, colspan=3, header=True),
-         GridCell("申请人情况", colspan=len(columns), header=True)],
+         GridCell(table.column_header or "", colspan=len(columns), header=True)],
         [GridCell(columns[0].label, rowspan=2, header=True),
          GridCell(org[0].group or "", colspan=len(org), header=True),
          GridCell(columns[-1].label, rowspan=2, header=True)],
@@ -79,7 +79,8 @@ def applications_grid(table: Table, report: Report, fmt: Format) -> Grid:
         row = rows[i]
         line: list[GridCell] = []
         if outcome and i == outcome_start:
-            line.append(GridCell("三、本年度办理结果", rowspan=len(outcome), header=True))
+            # The outcome rows' common group label (三、本年度办理结果), merged down their side.
+            line.append(GridCell(outcome[0].group or "", rowspan=len(outcome), header=True))
         in_outcome = outcome and outcome_start is not None and outcome_start <= i < outcome_start + len(outcome)
         if not in_outcome:
             line.append(GridCell(row.label, colspan=3, header=True))
@@ -125,24 +126,29 @@ def table_grid(table: Table, report: Report, fmt: Format) -> Grid:
     return appeals_grid(table, report)
 
 
-def dense(grid: Grid) -> list[list[str]]:
-    """The grid with spans expanded: a merged cell's text at its top-left, blanks where it spans."""
-    out: list[list[str | None]] = []
+def anchors(grid: Grid) -> list[tuple[int, int, GridCell]]:
+    """(row, column, cell) of each grid cell's top-left corner, skipping positions spans cover."""
+    taken: set[tuple[int, int]] = set()
+    out = []
     for r, row in enumerate(grid):
-        while len(out) <= r:
-            out.append([])
         c = 0
         for cell in row:
-            while c < len(out[r]) and out[r][c] is not None:
+            while (r, c) in taken:
                 c += 1
+            out.append((r, c, cell))
             for dr in range(cell.rowspan):
-                while len(out) <= r + dr:
-                    out.append([])
-                target = out[r + dr]
-                while len(target) < c + cell.colspan:
-                    target.append(None)
                 for dc in range(cell.colspan):
-                    target[c + dc] = cell.text if dr == 0 and dc == 0 else ""
+                    taken.add((r + dr, c + dc))
             c += cell.colspan
-    width = max(len(r) for r in out)
-    return [[(t or "") for t in row] + [""] * (width - len(row)) for row in out]
+    return out
+
+
+def dense(grid: Grid) -> list[list[str]]:
+    """The grid with spans expanded: a merged cell's text at its top-left, blanks where it spans."""
+    placed = anchors(grid)
+    height = max(r + cell.rowspan for r, _, cell in placed)
+    width = max(c + cell.colspan for _, c, cell in placed)
+    out = [[""] * width for _ in range(height)]
+    for r, c, cell in placed:
+        out[r][c] = cell.text
+    return out

@@ -25,7 +25,7 @@ import yaml
 from gongkai.document import LoadError
 from gongkai.formats import DEFAULT_FORMAT, CellDef, Format, Table, load_format
 from gongkai.model import Cell, Number, Provenance, Report, RowLayout, Section, TableLayout
-from gongkai.render.layout import Grid, GridCell, table_grid
+from gongkai.render.layout import Grid, GridCell, anchors, table_grid
 from gongkai.text import PLACEHOLDERS, nfkc, parse_number
 
 META_KEYS = ("agency", "year", "format", "title")
@@ -413,21 +413,6 @@ def _node_label(table: Table, cell: CellDef, depth: int, row_depth: int) -> str 
 # ---- xlsx template -------------------------------------------------------------------------------
 
 
-def _positions(grid: Grid) -> list[tuple[int, int, GridCell]]:
-    """(row, column, cell) of each grid cell's top-left corner, skipping positions spans cover."""
-    taken: set[tuple[int, int]] = set()
-    out = []
-    for r, row in enumerate(grid):
-        c = 0
-        for cell in row:
-            while (r, c) in taken:
-                c += 1
-            out.append((r, c, cell))
-            for dr in range(cell.rowspan):
-                for dc in range(cell.colspan):
-                    taken.add((r + dr, c + dc))
-            c += cell.colspan
-    return out
 
 
 def _width(text: str) -> float:
@@ -520,7 +505,7 @@ def _table_sheet(ws, table: Table, report: Report, fmt: Format) -> None:
 
     s = _styles()
     grid = table_grid(table, report, fmt)
-    placed = _positions(grid)
+    placed = anchors(grid)
     width = max(c + cell.colspan for _, c, cell in placed)
     # Sheet rows: row 1 hidden column markers, row 2 the title, the grid below from column B, with a
     # hidden marker row before any grid row whose figures sit in columns keyed differently (table 二's blocks).
