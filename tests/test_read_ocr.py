@@ -7,6 +7,7 @@ test session; the other images are small.
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -104,6 +105,9 @@ def test_boxes_of_an_image_are_in_pixels(page_documents, pages, report):
     # One row, left to right.
     assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
     assert max(b[1] for b in boxes) - min(b[1] for b in boxes) < 5
+    # Plain numbers, as `gongkai parse --format full` writes them.
+    dumped = json.loads(parsed.model_dump_json())
+    assert dumped["cells"]["applications.new.total"]["provenance"]["bbox"] == list(boxes[-1])
 
 
 def test_a_scanned_pdf_is_read_by_ocr_page_by_page(pages, report, tmp_path):

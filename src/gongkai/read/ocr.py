@@ -5,15 +5,16 @@ from the ruling lines the image shows: OpenCV morphology keeps the long horizont
 strokes, and pdfplumber's own edge → intersection → cell logic turns them into cells, so the
 grid is built exactly as for a PDF with a text layer (gongkai.read.pdf). Each recognised
 character goes to the cell holding its centre: a line the detector drew across a cell border is
-split at the border, and a cell with nothing in it stays blank. Without ruling lines a table's
-rows are its text lines, each box a cell, left to right.
+split at the border, and a cell with nothing in it stays blank. A table without ruling lines is
+read as in a PDF: rows from the wide gaps in a line, columns from the figures' positions. A scan
+turned by up to 10° is first straightened by its table lines.
 
 In a cell that holds a figure, the letters OCR confuses with digits (O for 0, l for 1) are read as
 the digits, and digits split by a space are joined; nothing else is changed. A low-confidence
 figure stays a figure: its TextCell carries the recognition score as `confidence`.
 
-Boxes in provenance: pixels of the image for read_image (the top-left pixel is 0, 0); PDF points
-for scanned PDF pages (read_pdf passes the scale).
+Boxes in provenance: pixels of the image for read_image (x0, top, x1, bottom from its top-left
+corner; of the straightened image when it was turned); PDF points for scanned PDF pages.
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ def read_image(data: bytes, path: str | None = None) -> Document:
         for number, frame in enumerate(ImageSequence.Iterator(image), 1):
             if number > MAX_PAGES:
                 raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
-            pixels = _rgb(ImageOps.exif_transpose(frame) if number == 1 else frame)
-            content = ocr_image(pixels, number, tables)
+            pixels, ratio = _rgb(ImageOps.exif_transpose(frame) if number == 1 else frame)
+            content = ocr_image(pixels, number, tables, scale=1 / ratio)  # boxes in the file's own pixels
             append_page(items, previous, content)
             previous = content
             tables += content.tables
@@ -119,19 +120,25 @@ def read_image(data: bytes, path: str | None = None) -> Document:
                     text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
 
 
-def _rgb(frame) -> np.ndarray:
-    """Pixels as RGB on white, scaled down to MAX_SIDE."""
+def _rgb(frame) -> tuple[np.ndarray, float]:
+    """Pixels as 8-bit RGB on white, scaled down to MAX_SIDE, and the scale applied."""
     from PIL import Image
 
+    if frame.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        # 16-bit and float scans: stretched to 8 bits (a plain conversion clips them to white).
+        values = np.asarray(frame, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        frame = Image.fromarray(((values - low) * (255 / max(high - low, 1e-9))).astype(np.uint8))
     if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
         rgba = frame.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         frame = Image.alpha_composite(background, rgba)
     frame = frame.convert("RGB")
+    ratio = 1.0
     if max(frame.size) > MAX_SIDE:
         ratio = MAX_SIDE / max(frame.size)
         frame = frame.resize((round(frame.width * ratio), round(frame.height * ratio)), Image.Resampling.LANCZOS)
-    return np.asarray(frame)
+    return np.asarray(frame), ratio
 
 
 # --- one page ---------------------------------------------------------------------------------------

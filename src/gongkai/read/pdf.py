@@ -214,7 +214,7 @@ class Grid:
         """The grid's rows of TextCells; boxes multiplied by scale (pixels → points)."""
 
         def box(b: BBox) -> BBox:
-            return (round(b[0] * scale, 2), round(b[1] * scale, 2), round(b[2] * scale, 2), round(b[3] * scale, 2))
+            return scaled(b, scale)
 
         texts: dict[int, tuple[str, float]] = {}
         out = []
@@ -240,6 +240,12 @@ class Grid:
             row_box = box((self.xs[0], self.ys[r], self.xs[-1], self.ys[r + 1]))
             out.append(TableRow(cells=cells, table=table, source=Provenance(page=page, bbox=row_box, table=table, row=r)))
         return out
+
+
+def scaled(b: BBox, scale: float) -> BBox:
+    """A box multiplied by scale, as plain floats rounded to 0.01 (OpenCV's numbers are numpy's)."""
+    return (round(float(b[0]) * scale, 2), round(float(b[1]) * scale, 2), round(float(b[2]) * scale, 2),
+            round(float(b[3]) * scale, 2))
 
 
 def usable(grid: Grid) -> bool:
@@ -433,7 +439,7 @@ def _borderless_rows(run: list[tuple[Line, list[Line], list[Line]]], header: lis
     where a row printed nothing in a column."""
 
     def box(b: BBox) -> BBox:
-        return (round(b[0] * scale, 2), round(b[1] * scale, 2), round(b[2] * scale, 2), round(b[3] * scale, 2))
+        return scaled(b, scale)
 
     split = []
     for _, chunks, wrapped in run:
@@ -510,8 +516,7 @@ def _paragraphs(blocks: list[_Block], page: int, scale: float, left: float, righ
         if parts:
             x0 = min(p.bbox[0] for p in parts)
             x1 = max(p.bbox[2] for p in parts)
-            bbox = (round(x0 * scale, 2), round(parts[0].bbox[1] * scale, 2), round(x1 * scale, 2),
-                    round(parts[-1].bbox[3] * scale, 2))
+            bbox = scaled((x0, parts[0].bbox[1], x1, parts[-1].bbox[3]), scale)
             items.append(Paragraph(text=_join([p.text for p in parts]), source=Provenance(page=page, bbox=bbox)))
             parts.clear()
 
