@@ -184,6 +184,7 @@ class Summary:
     interrupted: bool = False
     seconds: float = 0.0
     workers: dict[int, tuple[int, float]] = field(default_factory=dict)  # pid → peak KiB, CPU seconds
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (file, problem) as reported
 
     @property
     def worker_peak_kb(self) -> int:
@@ -192,7 +193,6 @@ class Summary:
     @property
     def worker_cpu(self) -> float:
         return sum(cpu for _, cpu in self.workers.values())
-    problems: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def done(self) -> int:
@@ -291,8 +291,8 @@ def _cells_insert(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
 
 def write_cells(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert (report_id, *CELL_COLUMNS) tuples. The statement is SQLAlchemy's; the rows go to the
-    driver as they are (provenance is JSON text already): per-row type processing would double the
-    writer's time, and the one writer is what bounds an ingest."""
+    driver as they are (provenance is JSON text already): per-row type processing would add half
+    again to the writer's time, and the one writer is what bounds an ingest."""
     statement, positions = _cells_insert(conn.dialect)
     names = ("report_id", *CELL_COLUMNS)
     if positions == names:
@@ -416,7 +416,7 @@ def _run_pool(jobs: Iterable[Job], workers: int, done: Callable[[Job, dict[str, 
     pool = _pool(workers)
     pending: dict[Future[dict[str, Any]], Job] = {}
     it = iter(jobs)
-    limit = workers * 8  # bounded: the bytes of at most this many documents are in memory
+    limit = workers * 32  # bounded: the bytes of at most this many documents are in memory
     exhausted = False
     try:
         while True:
