@@ -341,3 +341,27 @@ def test_render_png_draws_a_page_at_the_resolution_asked(pdfs):
     assert abs(width - 595.3 * 100 / 72) <= 1 and abs(height - 841.9 * 100 / 72) <= 1
     with pytest.raises(RenderError):
         render_png(data, 99)
+
+
+# --- running headers and footers -----------------------------------------------------------------------------------
+
+
+def test_running_headers_and_footers_are_dropped(shared):
+    """A footer goes from every page once it repeats; a header stays on the first page only (it
+    may be the title there). Paragraphs run on over the page breaks between them."""
+    from gongkai.parse import parse_file
+
+    report = parse_file(str(sorted((shared / "seeds").glob("*.txt"))[0]))
+    document = docx.Document(io.BytesIO(render_docx(report)))
+    section = document.sections[0]
+    section.header.paragraphs[0].text = f"{report.agency}政务公开"
+    section.footer.paragraphs[0].text = "本报告电子版可在政府门户网站查阅"
+    out = io.BytesIO()
+    document.save(out)
+    doc = read_pdf(convert_to_pdf([("furniture.docx", out.getvalue())])[0], "furniture.pdf")
+    assert max(p.source.page for p in doc.paragraphs) >= 3
+    assert [p.source.page for p in doc.paragraphs if p.text == f"{report.agency}政务公开"] == [1]
+    assert [p for p in doc.paragraphs if p.text == "本报告电子版可在政府门户网站查阅"] == []
+    parsed = parse(doc)
+    assert parsed.values() == report.values()
+    assert [_no_space(s.text) for s in parsed.sections] == [_no_space(s.text) for s in report.sections]

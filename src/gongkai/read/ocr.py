@@ -24,6 +24,7 @@ import logging
 import re
 import threading
 import warnings
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,16 +101,18 @@ def read_image(data: bytes, path: str | None = None) -> Document:
         raise LoadError(path, f"图片过大：{width}×{height} 像素 (image too large)")
     items: list[Item] = []
     previous: PageContent | None = None
+    margins: set[str] = set()
     tables = 0
     try:
         for number, frame in enumerate(ImageSequence.Iterator(image), 1):
             if number > MAX_PAGES:
                 raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
             pixels, ratio = _rgb(ImageOps.exif_transpose(frame) if number == 1 else frame)
-            content = ocr_image(pixels, number, tables, scale=1 / ratio)  # boxes in the file's own pixels
+            content = ocr_image(pixels, number, tables, scale=1 / ratio, furniture=margins)  # boxes in the file's pixels
             append_page(items, previous, content)
             previous = content
             tables += content.tables
+            margins |= content.margins
     except LoadError as exc:
         raise LoadError(path, exc.problem) from exc
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
@@ -144,7 +147,8 @@ def _rgb(frame) -> tuple[np.ndarray, float]:
 # --- one page ---------------------------------------------------------------------------------------
 
 
-def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0) -> PageContent:
+def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
+              furniture: Set[str] = frozenset()) -> PageContent:
     """One page image (H×W×3 RGB) → its items in reading order (and the tables found).
 
     Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
@@ -164,7 +168,7 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0) 
     glyphs: list[Glyph] = []
     for box in boxes:
         glyphs += _split(box, grids)
-    return page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text)
+    return page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text, furniture)
 
 
 class _Box:

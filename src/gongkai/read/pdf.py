@@ -22,7 +22,7 @@ import io
 import os
 import re
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow, TextCell
@@ -273,14 +273,24 @@ class PageContent:
     last: Line | None = None
     left: float = 0.0
     right: float = 0.0
+    # The lines in the page's top and bottom margins, as furniture_key gives them: a line the next
+    # pages print in their margins again is a running header or footer.
+    margins: set[str] = field(default_factory=set)
+    # The paragraphs of the bottom margin kept on this page: dropped later if a later page repeats them.
+    footers: list[tuple[str, Paragraph]] = field(default_factory=list)
+    first_paragraph: Paragraph | None = None  # the paragraphs of `first` and `last`
+    last_paragraph: Paragraph | None = None
 
 
 def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_table: int, page_height: float,
-               scale: float = 1.0, value_text: Callable[[str], str] | None = None) -> PageContent:
+               scale: float = 1.0, value_text: Callable[[str], str] | None = None,
+               furniture: Set[str] = frozenset()) -> PageContent:
     """One page's paragraphs and table rows in reading order.
 
     Each glyph goes to the table cell holding its centre, else to the running text. Tables are
-    numbered from first_table; boxes are multiplied by scale for the provenance.
+    numbered from first_table; boxes are multiplied by scale for the provenance. Page numbers, and
+    lines in the margins whose furniture_key is in `furniture` (seen in the margins of earlier
+    pages), are dropped.
     """
     text: list[Glyph] = []
     for g in glyphs:
@@ -294,28 +304,39 @@ def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_tabl
         else:
             text.append(g)
     blocks = [_Block(grid.bbox[1], rows=grid.rows(page, first_table + i, scale, value_text)) for i, grid in enumerate(grids)]
-    lines = [line for line in text_lines(text) if line.text and not _furniture(line, page_height)]
+    lines = [line for line in text_lines(text) if line.text]
+    margins = {furniture_key(line.text) for line in lines if _in_margin(line, page_height)}
+    lines = [line for line in lines if not (_in_margin(line, page_height) and (
+        _PAGE_NUMBER.match(line.text) or furniture_key(line.text) in furniture))]
     blocks += [_Block(line.bbox[1], line=line) for line in lines]
     blocks.sort(key=lambda b: b.top)
     blocks, borderless = _borderless(blocks, page, first_table + len(grids), scale, value_text)
     left, right = _margins(lines)
-    content = PageContent(_paragraphs(blocks, page, scale, left, right), len(grids) + borderless, left=left, right=right)
-    if blocks and blocks[0].line is not None:
-        content.first = blocks[0].line
-    if blocks and blocks[-1].line is not None:
-        content.last = blocks[-1].line
+    items, paragraph_of = _paragraphs(blocks, page, scale, left, right)
+    content = PageContent(items, len(grids) + borderless, left=left, right=right, margins=margins)
+    in_footer = [b.line is not None and b.line.bbox[1] > page_height * (1 - _MARGIN_SHARE) for b in blocks]
+    content.footers = [(furniture_key(b.line.text), paragraph_of[id(b.line)]) for b, f in zip(blocks, in_footer, strict=True)
+                       if f and b.line is not None]
+    # The lines a paragraph cut by the page break would end and go on with (not a footer).
+    body = [b for b, f in zip(blocks, in_footer, strict=True) if not f]
+    if body and body[0].line is not None:
+        content.first, content.first_paragraph = body[0].line, paragraph_of[id(body[0].line)]
+    if body and body[-1].line is not None:
+        content.last, content.last_paragraph = body[-1].line, paragraph_of[id(body[-1].line)]
     return content
 
 
 def append_page(items: list[Item], previous: PageContent | None, content: PageContent) -> None:
     """Add a page's items; a paragraph that runs on from the page before is joined to it."""
-    if (previous is not None and previous.last is not None and content.first is not None and items
-            and isinstance(items[-1], Paragraph) and content.items and isinstance(content.items[0], Paragraph)):
+    if (previous is not None and previous.last is not None and content.first is not None
+            and items and items[-1] is previous.last_paragraph and content.items and content.items[0] is content.first_paragraph):
         last, first = previous.last, content.first
         size = _size(last)
         if (_same_size(_size(first), size) and not _OUTLINE.match(first.text)
                 and last.bbox[2] >= previous.right - 2 * size and first.bbox[0] <= content.left + 0.5 * _size(first)):
-            items[-1].text = _join([items[-1].text, content.items[0].text])
+            paragraph = items[-1]
+            assert isinstance(paragraph, Paragraph)
+            paragraph.text = _join([paragraph.text, content.items[0].text])
             items.extend(content.items[1:])
             return
     items.extend(content.items)
@@ -500,15 +521,21 @@ def _by_column(chunks: list[Line]) -> list[Line]:
     return [c for column in columns for c in sorted(column, key=lambda c: c.bbox[1])]
 
 
-def _furniture(line: Line, page_height: float) -> bool:
-    """A page number in the top or bottom margin."""
-    in_margin = line.bbox[3] < page_height * _MARGIN_SHARE or line.bbox[1] > page_height * (1 - _MARGIN_SHARE)
-    return in_margin and bool(_PAGE_NUMBER.match(line.text))
+def _in_margin(line: Line, page_height: float) -> bool:
+    return line.bbox[3] < page_height * _MARGIN_SHARE or line.bbox[1] > page_height * (1 - _MARGIN_SHARE)
 
 
-def _paragraphs(blocks: list[_Block], page: int, scale: float, left: float, right: float) -> list[Item]:
-    """Join the lines a paragraph wrapped over; table rows pass through in their place."""
+def furniture_key(text: str) -> str:
+    """A margin line as it repeats from page to page: without spaces, any number the same."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def _paragraphs(blocks: list[_Block], page: int, scale: float, left: float,
+                right: float) -> tuple[list[Item], dict[int, Paragraph]]:
+    """Join the lines a paragraph wrapped over; table rows pass through in their place. Returns
+    the items and the paragraph each line went into (by the line's id)."""
     items: list[Item] = []
+    paragraph_of: dict[int, Paragraph] = {}
     previous: Line | None = None
     parts: list[Line] = []
 
@@ -517,7 +544,9 @@ def _paragraphs(blocks: list[_Block], page: int, scale: float, left: float, righ
             x0 = min(p.bbox[0] for p in parts)
             x1 = max(p.bbox[2] for p in parts)
             bbox = scaled((x0, parts[0].bbox[1], x1, parts[-1].bbox[3]), scale)
-            items.append(Paragraph(text=_join([p.text for p in parts]), source=Provenance(page=page, bbox=bbox)))
+            paragraph = Paragraph(text=_join([p.text for p in parts]), source=Provenance(page=page, bbox=bbox))
+            items.append(paragraph)
+            paragraph_of.update((id(p), paragraph) for p in parts)
             parts.clear()
 
     for block in blocks:
@@ -535,7 +564,7 @@ def _paragraphs(blocks: list[_Block], page: int, scale: float, left: float, righ
             parts.append(line)
         previous = line
     flush()
-    return items
+    return items, paragraph_of
 
 
 def _continues(above: Line, line: Line, left: float, right: float) -> bool:
@@ -643,6 +672,8 @@ class _PdfReader:
         self.document = document  # pypdfium2, for rendering pages that need OCR
         self.items: list[Item] = []
         self.previous: PageContent | None = None
+        self.margins: set[str] = set()  # margin lines of the pages read so far
+        self.footers: list[tuple[str, Paragraph]] = []
         self.tables = 0
         self.ocr_pages = 0
         self.text_pages = 0
@@ -668,7 +699,7 @@ class _PdfReader:
         # tens of thousands of strokes (a map, a hatched chart) is not searched for ruled tables.
         tables = page.find_tables(_TABLE_SETTINGS) if len(page.edges) <= MAX_EDGES_PER_PAGE else []
         grids = [g for g in (Grid(t.cells, 1.0) for t in tables) if usable(g)]
-        content = page_items(number, glyphs, grids, self.tables, float(page.height))
+        content = page_items(number, glyphs, grids, self.tables, float(page.height), furniture=self.margins)
         # A table pasted as a picture among the text: the picture is read by OCR, in its place.
         pictures = _pictures(page, glyphs)
         if pictures:
@@ -678,9 +709,17 @@ class _PdfReader:
         self._add(content)
 
     def _add(self, content: PageContent) -> None:
+        # A footer met again: its copies on the pages before go too (a header on the first page
+        # stays, it may be the title).
+        repeated = content.margins & {key for key, _ in self.footers}
+        if repeated:
+            dropped = {id(p) for key, p in self.footers if key in repeated}
+            self.items = [item for item in self.items if id(item) not in dropped]
         append_page(self.items, self.previous, content)
         self.previous = content
         self.tables += content.tables
+        self.margins |= content.margins
+        self.footers += content.footers
 
     def _ocr_page(self, number: int) -> None:
         self._add(self._ocr(number, self.tables))
@@ -708,7 +747,7 @@ class _PdfReader:
             for x0, top, x1, bottom in regions:
                 keep[max(0, int(top * scale)):int(bottom * scale) + 1, max(0, int(x0 * scale)):int(x1 * scale) + 1] = True
             image[~keep] = 255  # the text layer around the pictures is read already
-        return ocr_image(image, number, first_table, scale=1 / scale)
+        return ocr_image(image, number, first_table, scale=1 / scale, furniture=self.margins)
 
 
 # A picture covering this share of the page may be a table pasted as an image.
