@@ -57,12 +57,22 @@ def labelled(columns: list[str]) -> dict[str, str]:
     return out
 
 
+def _records(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
+    """The rows as the driver returns them: plain tuples, which pandas reads several times faster
+    than SQLAlchemy's Row objects (ids, keys and floats need no type processing)."""
+    result = conn.execute(query)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def reports_frame(conn: Connection, filters: Filters | None = None, labels: bool = False) -> pd.DataFrame:
     """One row per report: its metadata, then one column per cell key in the formats' order."""
     meta = pd.DataFrame(conn.execute(meta_query(filters)).all(), columns=list(META_COLUMNS))
     meta["year"] = meta["year"].astype("Int64")
     meta["report_id"] = meta["report_id"].astype("int64")
-    long = pd.DataFrame(conn.execute(cells_query(filters)).all(), columns=["report_id", "key", "value"])
+    long = pd.DataFrame.from_records(_records(conn, cells_query(filters)), columns=["report_id", "key", "value"])
     if long.empty:
         frame = meta
     else:
