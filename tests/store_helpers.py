@@ -131,3 +131,12 @@ def write_reports(folder: Path, seeds: range | list[int], writer=None, **kwargs)
         path.write_text(text, encoding="utf-8")
         out[path.name] = seed
     return out
+
+
+def crashing_task(name: str, data: bytes, keep_content: bool = True) -> dict:
+    """A pool task that kills its worker on files named crash*.txt (a native reader's segfault)."""
+    from gongkai.store.worker import pooled
+
+    if Path(name).name.startswith("crash"):
+        os._exit(70)
+    return pooled(name, data, keep_content)

@@ -165,6 +165,23 @@ def test_a_broken_file_is_recorded_once_and_the_batch_goes_on(db, tmp_path):
     assert "重新解析完成" in retried.stdout and "解析失败 2 份" in retried.stdout
 
 
+def test_a_worker_that_dies_costs_only_its_own_file(db, tmp_path):
+    from gongkai.store.ingest import Summary, ingest_jobs, list_sources, run
+    from store_helpers import crashing_task
+
+    folder = tmp_path / "in"
+    write_reports(folder, range(6))
+    (folder / "crash.txt").write_bytes((folder / "report_00000.txt").read_bytes() + b"\n")
+    engine = connect(db)
+    summary = Summary()
+    run(engine, ingest_jobs(list_sources([folder]), set(), summary), workers=2, summary=summary, task=crashing_task)
+    assert (summary.parsed, summary.failed) == (6, 1)
+    with engine.connect() as conn:
+        failed = conn.execute(select(documents.c.name, documents.c.error).where(documents.c.status == "failed")).one()
+    assert Path(failed.name).name == "crash.txt" and "异常退出" in failed.error
+    engine.dispose()
+
+
 def test_cli_ingest_exit_code_and_summary(db, tmp_path):
     write_reports(tmp_path, range(2))
     (tmp_path / "bad.txt").write_text("不是年度报告", encoding="utf-8")

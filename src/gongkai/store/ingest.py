@@ -356,12 +356,16 @@ def _raise_interrupt(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+Task = Callable[[str, bytes, bool], dict[str, Any]]
+
+
 def run(engine: Engine, jobs: Iterable[Job], *, workers: int = 0, summary: Summary | None = None,
-        on_problem: Problem | None = None, on_advance: Advance | None = None, batch: int = 64) -> Summary:
+        on_problem: Problem | None = None, on_advance: Advance | None = None, batch: int = 64,
+        task: Task = worker.pooled) -> Summary:
     """Parse the jobs (in a pool of `workers` processes; 1: in this process) and store the results.
 
     Ctrl-C or SIGTERM stops it: results already parsed are written, work in flight is dropped, and
-    the summary says `interrupted`.
+    the summary says `interrupted`. `task` is what a pool worker runs on each document.
     """
     summary = summary or Summary()
     writer = Writer(engine, summary, batch=batch)
@@ -392,7 +396,7 @@ def run(engine: Engine, jobs: Iterable[Job], *, workers: int = 0, summary: Summa
             for job in jobs:
                 done(job, worker.process(job.name, job.data, keep_content=job.document_id is None))
         else:
-            _run_pool(jobs, workers, done, problem)
+            _run_pool(jobs, workers, done, task)
         writer.flush()
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -411,8 +415,7 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _run_pool(jobs: Iterable[Job], workers: int, done: Callable[[Job, dict[str, Any]], None],
-              problem: Problem) -> None:
+def _run_pool(jobs: Iterable[Job], workers: int, done: Callable[[Job, dict[str, Any]], None], task: Task) -> None:
     pool = _pool(workers)
     pending: dict[Future[dict[str, Any]], Job] = {}
     it = iter(jobs)
@@ -425,7 +428,7 @@ def _run_pool(jobs: Iterable[Job], workers: int, done: Callable[[Job, dict[str, 
                 if job is None:
                     exhausted = True
                     break
-                pending[pool.submit(worker.pooled, job.name, job.data, job.document_id is None)] = job
+                pending[pool.submit(task, job.name, job.data, job.document_id is None)] = job
             if not pending:
                 break
             finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -444,16 +447,16 @@ def _run_pool(jobs: Iterable[Job], workers: int, done: Callable[[Job, dict[str, 
                 pending.clear()
                 _terminate(pool)
                 for job in broken:
-                    _isolate(job, done, problem)
+                    _isolate(job, done, task)
                 pool = _pool(workers)
     finally:
         _terminate(pool)
 
 
-def _isolate(job: Job, done: Callable[[Job, dict[str, Any]], None], problem: Problem) -> None:
+def _isolate(job: Job, done: Callable[[Job, dict[str, Any]], None], task: Task) -> None:
     pool = _pool(1)
     try:
-        result = pool.submit(worker.pooled, job.name, job.data, job.document_id is None).result()
+        result = pool.submit(task, job.name, job.data, job.document_id is None).result()
     except BrokenProcessPool:
         from gongkai.parse import PARSER_VERSION
 
