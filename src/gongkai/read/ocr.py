@@ -168,7 +168,54 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
     glyphs: list[Glyph] = []
     for box in boxes:
         glyphs += _split(box, grids)
+    glyphs += _missed(rgb, grids, glyphs, found.text_height)
     return page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text, furniture)
+
+
+def _missed(rgb: np.ndarray, grids: list[Grid], glyphs: list[Glyph], text_height: float) -> list[Glyph]:
+    """Text in cells the detector found nothing in: each cell with ink in it (its lines erased) is
+    read on its own. The detector passes over a lone small figure now and then (a 0 in a row of
+    0s); without this the figure would read as a blank cell, a null."""
+    import cv2
+
+    taken = set()
+    for g in glyphs:
+        for grid in grids:
+            anchor = grid.locate(g.cx, g.cy)
+            if anchor is not None:
+                taken.add(id(anchor))
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
+    inset = max(2, round(text_height / 8))  # what is left of a border, and anti-aliasing, along the edges
+    out = []
+    for grid in grids:
+        anchors = {id(a): a for row in grid.pos for a in row if a is not None and id(a) not in taken}
+        for anchor in anchors.values():
+            x0, top, x1, bottom = (round(v) for v in anchor.bbox)
+            area = gray[top + inset:bottom - inset, x0 + inset:x1 - inset]
+            if area.size == 0:
+                continue
+            ys, xs = np.nonzero(area < 128)
+            if len(ys) < 8 or ys.max() - ys.min() < text_height / 3:
+                continue  # empty, or a speck
+            pad = max(2, round(text_height / 4))
+            y0, y1 = max(0, top + inset + ys.min() - pad), top + inset + ys.max() + pad + 1
+            c0, c1 = max(0, x0 + inset + xs.min() - pad), x0 + inset + xs.max() + pad + 1
+            text, score = _read_line(rgb[y0:y1, c0:c1])
+            if text:
+                out.append(Glyph(text, float(c0), float(y0), float(c1), float(y1), confidence=score))
+    return out
+
+
+def _read_line(rgb: np.ndarray) -> tuple[str, float]:
+    """One line of text recognised without detection: (text, score)."""
+    ocr = engine()
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1]) if rgb.ndim == 3 else rgb
+    with _engine_lock:
+        result = ocr(bgr, use_det=False, use_cls=False, use_rec=True, return_word_box=False, return_single_char_box=False)
+    texts, scores = getattr(result, "txts", None), getattr(result, "scores", None)
+    if not texts or not scores or float(scores[0]) < MIN_SCORE:
+        return "", 0.0
+    return str(texts[0]).strip(), float(scores[0])
 
 
 class _Box:
@@ -186,7 +233,8 @@ def _recognise(rgb: np.ndarray) -> list[_Box]:
     ocr = engine()
     bgr = np.ascontiguousarray(rgb[:, :, ::-1]) if rgb.ndim == 3 else rgb
     with _engine_lock:
-        result = ocr(bgr, return_word_box=True, return_single_char_box=True)
+        # Every setting named on each call: the engine keeps the last call's settings on itself.
+        result = ocr(bgr, use_det=True, use_cls=False, use_rec=True, return_word_box=True, return_single_char_box=True)
     if result is None or getattr(result, "boxes", None) is None or result.txts is None:
         return []
     words = list(result.word_results or [])
