@@ -276,3 +276,19 @@ def test_grand_total_printed_as_heji_but_not_a_group_subtotal():
     r = parse_text(text)
     assert r.value("applications.total_processed.total") == 5
     assert any("无法识别的行「（三）不予公开 合计」" in note for note in r.notes)
+
+
+@pytest.mark.parametrize("layout", [layouts.tabs, layouts.one_cell_per_line])
+@pytest.mark.parametrize("seed", range(8))
+def test_blank_cells_anywhere_stay_in_their_columns(layout, seed):
+    """Blanks at a row's ends (a blank 总计, a blank 自然人) beside a merged label's blanks."""
+    import random
+
+    report = synth_report(seed)
+    rng = random.Random(seed)
+    applications = [k for k in report.cells if k.startswith("applications.")]
+    blanks = rng.sample(applications, 6) + [k for k in applications if k.endswith(".total")][seed:seed + 1] + \
+        [k for k in applications if k.endswith(".natural_person")][seed + 2:seed + 3]
+    for key in blanks:
+        report.cells[key].value = None
+    assert parse_text(layout(report)).values() == report.values()

@@ -138,9 +138,19 @@ def _header_units(columns: list[Column], headers: list[LogicalRow]) -> dict[str,
     return out
 
 
-def _trim(values: list[TextCell], k: int) -> list[TextCell]:
-    """Drop blank cells at the ends that a merged label or a trailing tab added."""
+def _trim(values: list[TextCell], k: int, span: tuple[int, int] | None = None) -> list[TextCell]:
+    """Drop blank cells at the ends that a merged label or a trailing tab added.
+
+    With the grid columns the header spans, blanks outside them go first: a blank 总计 beside a
+    merged label's blank is then kept in its place.
+    """
     values = list(values)
+    if span is not None:
+        first, last = span
+        while len(values) > k and _blank(values[0]) and values[0].source.col is not None and values[0].source.col < first:
+            values.pop(0)
+        while len(values) > k and _blank(values[-1]) and values[-1].source.col is not None and values[-1].source.col > last:
+            values.pop()
     while len(values) > k and _blank(values[-1]):
         values.pop()
     while len(values) > k and _blank(values[0]):
@@ -203,8 +213,10 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
             continue
         matched[row.key] = (lrow, row)
         context = []
-    present, printed_labels = _header_columns(columns, unmatched)
-    read.layout = TableLayout(found=bool(matched), columns=[c.key for c in present], column_labels=printed_labels,
+    header = _header(columns, unmatched)
+    present = header.columns
+    span = (min(header.positions.values()), max(header.positions.values())) if len(header.positions) >= 2 else None
+    read.layout = TableLayout(found=bool(matched), columns=[c.key for c in present], column_labels=header.labels,
                               missing_columns=[c.key for c in columns if c not in present],
                               provenance=next(iter(matched.values()))[0].source if matched else None)
     for row in rows:
@@ -215,7 +227,7 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
             continue
         lrow, _ = matched[row.key]
         use = present
-        values = _trim(lrow.values, len(use))
+        values = _trim(lrow.values, len(use), span)
         if len(values) == len(columns) and len(use) < len(columns):
             use = columns  # a full row under a header that lost a label
         placed, note, deduced = _place(values, use)
@@ -241,20 +253,29 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
     return read
 
 
-def _header_columns(columns: list[Column], header: list[LogicalRow]) -> tuple[list[Column], dict[str, str]]:
-    """The columns a table's header prints, in the format's order (all of them when it prints none),
-    and the text printed for each."""
+@dataclass
+class Header:
+    columns: list[Column]  # the columns the header prints, in the format's order
+    labels: dict[str, str]  # the text printed for each
+    positions: dict[str, int]  # the grid column each is printed in, where the layout has a grid
+
+
+def _header(columns: list[Column], rows: list[LogicalRow]) -> Header:
+    """The table's header, from the rows that are not the format's rows (all columns when it prints none)."""
     seen: dict[str, str] = {}
-    for lrow in header:
-        texts = [c.text for c in lrow.labels]
-        texts += [t for c in lrow.labels for t in c.text.split()]
-        for text in texts:
+    positions: dict[str, int] = {}
+    for lrow in rows:
+        cells = [(c.text, c.source.col) for c in lrow.labels]
+        cells += [(t, None) for c in lrow.labels for t in c.text.split()]
+        for text, position in cells:
             normalized = normalize_label(text)
             for col in columns:
                 if col.key not in seen and col.pattern.fullmatch(normalized):
                     seen[col.key] = text.replace("\n", "")
+                    if position is not None:
+                        positions[col.key] = position
     present = [c for c in columns if c.key in seen]
-    return (present, seen) if len(present) >= 3 else (columns, {})
+    return Header(present, seen, positions) if len(present) >= 3 else Header(columns, {}, {})
 
 
 def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> TableRead:
