@@ -312,3 +312,21 @@ def test_an_image_of_a_table_without_ruling_lines():
     # The header stays text; the rows get blank cells where the figures' columns are empty.
     assert [p.text for p in doc.paragraphs] == ["信息内容 甲 乙 丙 丁"]
     assert [row.texts for row in doc.rows] == [["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]
+
+
+def test_a_pdf_pdfminer_cannot_parse_is_read_from_pdfiums_rendering(monkeypatch):
+    """PDFium repairs files pdfminer gives up on: their pages are still read, by OCR."""
+    import pdfplumber
+
+    from gongkai.read.pdf import read_pdf
+
+    scan = _png(_tight_table(), "PDF", resolution=150)
+
+    def broken(*args, **kwargs):
+        raise ValueError("pdfminer gave up")
+
+    monkeypatch.setattr(pdfplumber, "open", broken)
+    doc = read_pdf(scan, "repaired.pdf")
+    assert doc.kind == "ocr"
+    assert [row.texts for row in doc.rows][1] == ["本年新收", "12", "", "7", "0"]
+    assert all(c.source.page == 1 for row in doc.rows for c in row.cells)

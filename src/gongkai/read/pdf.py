@@ -4,17 +4,22 @@
   that holds its centre, so a figure is never split or glued across a cell border. A merged cell's
   text is at its top-left position and repeated, flagged span_copy, at each position it covers:
   every table's rows are as wide as its grid.
-- Text outside tables: characters grouped into lines, lines wrapped from one paragraph joined,
-  page numbers dropped; tables and paragraphs in the order they stand on the page.
+- A table drawn without ruling lines: a line with wide gaps ending in figures is a row; columns
+  come from where the figures stand (and the header above), so an empty cell is still a blank.
+- Text outside tables: characters grouped into lines, lines wrapped from one paragraph joined
+  (also over a page break), page numbers and repeated headers and footers dropped; tables and
+  paragraphs in the order they stand on the page.
 - A table that runs onto the next page goes on emitting rows there (the parser reads rows in
   order); a header repeated on the new page is a row of labels the parser passes over.
-- A page without a text layer (a scan, or text drawn as outlines) is rendered with pypdfium2 and
-  read by OCR (gongkai.read.ocr), keeping its page number.
+- A page without a text layer (a scan, or text drawn without Unicode) is rendered with pypdfium2
+  and read by OCR (gongkai.read.ocr), keeping its page number; so is a large picture among the
+  text of a page (a table pasted as an image).
+- Encrypted files are opened with the empty password (owner-only restrictions do not stop
+  reading); damaged, truncated, password-protected or over-long files are a LoadError.
 
 Boxes are (x0, top, x1, bottom) in PDF points from the page's top-left corner. The geometry
 here (Glyph, Grid, page_items) is shared with the OCR reader, which feeds it recognised text.
 """
-
 from __future__ import annotations
 
 import bisect
@@ -613,22 +618,29 @@ def read_pdf(data: bytes, path: str | None = None) -> Document:
     import pdfplumber
 
     document = _open_pdfium(data, path)
+    reader = _PdfReader(path, document)
     try:
         try:
             pdf = pdfplumber.open(io.BytesIO(data), password="")
+            pages = pdf.pages
         except Exception as exc:  # pdfminer raises many kinds on a damaged file
-            raise _problem(path, exc) from exc
-        with pdf:
-            reader = _PdfReader(path, document)
-            for number, page in enumerate(pdf.pages, 1):
-                try:
-                    reader.read_page(page, number)
-                except LoadError:
-                    raise
-                except Exception as exc:
-                    raise LoadError(path, f"第{number}页无法解析 (cannot read page {number}: {type(exc).__name__}: {exc})") from exc
-                finally:
-                    page.close()
+            problem = _problem(path, exc)
+            if "加密" in problem.problem:
+                raise problem from exc
+            # PDFium repaired what pdfminer could not parse: its pages can still be seen, and read by OCR.
+            for number in range(1, len(document) + 1):
+                reader.read_by_ocr(number, exc)
+        else:
+            with pdf:
+                for number, page in enumerate(pages, 1):
+                    try:
+                        reader.read_page(page, number)
+                    except LoadError:
+                        raise
+                    except Exception as exc:  # a page pdfminer cannot parse: what PDFium renders of it
+                        reader.read_by_ocr(number, exc)
+                    finally:
+                        page.close()
     finally:
         document.close()
     if not reader.items:
@@ -724,6 +736,16 @@ class _PdfReader:
     def _ocr_page(self, number: int) -> None:
         self._add(self._ocr(number, self.tables))
         self.ocr_pages += 1
+
+    def read_by_ocr(self, number: int, failure: Exception) -> None:
+        """A page pdfminer failed on, read by OCR from PDFium's rendering of it."""
+        try:
+            self._ocr_page(number)
+        except LoadError:
+            raise
+        except Exception as exc:
+            raise LoadError(self.path, f"第{number}页无法解析 (cannot read page {number}: "
+                                       f"{type(failure).__name__}: {failure}; {type(exc).__name__}: {exc})") from exc
 
     def _ocr(self, number: int, first_table: int, regions: list[BBox] | None = None) -> PageContent:
         """The page rendered and read by OCR; only the given regions (in points) when there are any."""
