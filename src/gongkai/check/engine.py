@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gongkai.formats import CellDef, Format, Rule, Table, load_format
 from gongkai.model import Finding, Number, Paragraph, Provenance, Report, TableLayout
@@ -97,16 +98,22 @@ def _expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
         text = text.replace(f"${name}", value)
     if "*" not in text:
         return [Term(text, sign, previous)]
-    pattern = re.compile("^" + re.escape(text).replace(r"\*", r"[^.]+") + "$")
-    keys = [k for k in ctx.fmt.all_cells if pattern.match(k)]
+    canonical, optional = _keys_like(ctx.fmt.id, text)
     # A row printed instead of its sub-rows (（六）其他处理 as one row) replaces them.
     source = ctx.previous if previous else ctx.report
-    optional = [k for k in keys if ctx.fmt.all_cells[k].row.optional]
     if source is not None and any(source.value(k) is not None for k in optional):
-        keys = optional
-    else:
-        keys = [k for k in keys if not ctx.fmt.all_cells[k].row.optional]
-    return [Term(k, sign, previous) for k in keys]
+        return [Term(k, sign, previous) for k in optional]
+    return [Term(k, sign, previous) for k in canonical]
+
+
+@lru_cache(maxsize=1024)
+def _keys_like(format_id: str, wildcard: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The format's cell keys a wildcard term matches: (canonical ones, optional ones)."""
+    fmt = load_format(format_id)
+    pattern = re.compile("^" + re.escape(wildcard).replace(r"\*", r"[^.]+") + "$")
+    keys = [k for k in fmt.all_cells if pattern.match(k)]
+    return (tuple(k for k in keys if not fmt.all_cells[k].row.optional),
+            tuple(k for k in keys if fmt.all_cells[k].row.optional))
 
 
 def _terms_text(terms: list[Term], values: list[Number | None], ctx: Context) -> str:

@@ -81,6 +81,10 @@ class Table(BaseModel):
             object.__setattr__(self, "blocks", (Block(columns=self.columns, rows=self.rows),))
 
     def cells(self, include_optional: bool = False) -> list[CellDef]:
+        return list(self._cells(include_optional))
+
+    @lru_cache(maxsize=4)  # noqa: B019 - tables are frozen and live as long as their format
+    def _cells(self, include_optional: bool) -> tuple[CellDef, ...]:
         out = []
         for block in self.blocks:
             for row in block.rows:
@@ -89,7 +93,7 @@ class Table(BaseModel):
                 for col in block.columns:
                     out.append(CellDef(key=f"{self.key}.{row.key}.{col.key}", table=self, block=block,
                                        row=row, column=col))
-        return out
+        return tuple(out)
 
     @property
     def all_rows(self) -> list[Row]:
