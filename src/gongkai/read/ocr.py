@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import threading
 import warnings
@@ -62,7 +63,8 @@ def _load_engine() -> Any:
         # its default threshold (0.5) drops some of them, and a dropped figure would read as blank.
         "Det.box_thresh": 0.35,
         "Global.model_root_dir": str(models),
-        "EngineConfig.onnxruntime.intra_op_num_threads": -1,
+        # All cores by default; a process among several (a parallel ingest) may ask for fewer.
+        "EngineConfig.onnxruntime.intra_op_num_threads": int(os.environ.get("GONGKAI_OCR_THREADS", -1)),
     }
     for stage, name in _MODELS.items():
         model = models / name
