@@ -112,7 +112,7 @@ class CellDef(BaseModel):
 
     @property
     def row_label(self) -> str:
-        return f"{self.row.group or ''}{self.row.label}" if self.row.group else self.row.label
+        return f"{self.row.group} {self.row.label}" if self.row.group else self.row.label
 
     @property
     def column_label(self) -> str:

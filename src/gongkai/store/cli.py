@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy import Connection, Engine
 
+    from gongkai.model import Finding
     from gongkai.store.ingest import Summary
 
 DbOpt = Annotated[str | None, typer.Option(
@@ -238,7 +239,6 @@ def register(app: typer.Typer) -> None:
                        findings=[f.model_dump(mode="json", exclude_none=True) for f in stored.findings])
             typer.echo(json.dumps(out, ensure_ascii=False))
             return
-        from rich.table import Table
 
         from gongkai.render.terminal import print_report
 
@@ -252,10 +252,7 @@ def register(app: typer.Typer) -> None:
         elif not stored.findings:
             console.print("核查：未发现问题")
         else:
-            table = Table("级别", "规则", "说明", title=f"核查结果 {len(stored.findings)} 条", title_justify="left")
-            for f in stored.findings:
-                table.add_row(_SEVERITY.get(f.severity, f.severity), f.rule, f.message)
-            console.print(table)
+            _print_findings(console, stored.findings, f"核查结果 {len(stored.findings)} 条")
 
     @app.command("compare")
     def compare_(
@@ -300,10 +297,7 @@ def register(app: typer.Typer) -> None:
         elif not result.cross_year:
             console.print("跨年度规则：未发现问题")
         else:
-            findings = Table("级别", "规则", "说明", title=f"跨年度规则 {len(result.cross_year)} 条", title_justify="left")
-            for f in result.cross_year:
-                findings.add_row(_SEVERITY.get(f.severity, f.severity), f.rule, f.message)
-            console.print(findings)
+            _print_findings(console, result.cross_year, f"跨年度规则 {len(result.cross_year)} 条")
 
     @app.command("stats")
     def stats_(
@@ -365,7 +359,15 @@ def register(app: typer.Typer) -> None:
         typer.echo("已导出：" + "，".join(str(p) for p in written))
 
 
-_SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}
+def _print_findings(console: Console, findings: list[Finding], title: str) -> None:
+    from rich.table import Table
+
+    from gongkai.check.cli import SEVERITY_NAMES
+
+    table = Table("级别", "规则", "说明", title=title, title_justify="left")
+    for f in findings:
+        table.add_row(SEVERITY_NAMES.get(f.severity, f.severity), f.rule, f.message)
+    console.print(table)
 
 
 class StatsBy(StrEnum):
