@@ -25,7 +25,7 @@ from gongkai.parse import parse, parse_file
 from gongkai.read import read_bytes
 from gongkai.render.docx import render_docx
 from gongkai.render.html import render_html
-from gongkai.render.layout import dense, table_grid
+from gongkai.render.layout import anchors, dense, table_grid
 from gongkai.render.markdown import render_markdown
 from gongkai.render.template import (
     COL_MARK,
@@ -210,17 +210,10 @@ def fill_by_layout(workbook_bytes: bytes, report: Report) -> bytes:
     for table in fmt.tables:
         ws = workbook[f"表{table.number}"]
         rows, cols = _visible_grid(ws)
-        # Figures sit where the grid puts their keys: walk the grid with its spans.
-        taken: set[tuple[int, int]] = set()
-        for r, line in enumerate(table_grid(table, report, fmt)):
-            c = 0
-            for cell in line:
-                while (r, c) in taken:
-                    c += 1
-                taken.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
-                if cell.key:
-                    ws.cell(rows[r], cols[c]).value = report.value(cell.key)
-                c += cell.colspan
+        # Figures sit where the grid puts their keys.
+        for r, c, cell in anchors(table_grid(table, report, fmt)):
+            if cell.key:
+                ws.cell(rows[r], cols[c]).value = report.value(cell.key)
     meta = workbook["基本信息"]
     for row in meta.iter_rows():
         label = row[1].value
@@ -256,17 +249,8 @@ def test_the_xlsx_template_draws_each_table_as_the_format_does(format_id):
                 continue  # the title line
             height = sum(1 for r in range(rng.min_row, rng.max_row + 1) if r in row_index)
             merged.add((row_index[rng.min_row], rng.min_col - 2, height, rng.max_col - rng.min_col + 1))
-        spans = set()
-        taken: set[tuple[int, int]] = set()
-        for r, line in enumerate(table_grid(table, blank, fmt)):
-            c = 0
-            for cell in line:
-                while (r, c) in taken:
-                    c += 1
-                taken.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
-                if cell.rowspan > 1 or cell.colspan > 1:
-                    spans.add((r, c, cell.rowspan, cell.colspan))
-                c += cell.colspan
+        spans = {(r, c, cell.rowspan, cell.colspan) for r, c, cell in anchors(table_grid(table, blank, fmt))
+                 if cell.rowspan > 1 or cell.colspan > 1}
         assert merged == spans, table.number
     sections = [row[1].value for row in workbook["基本信息"].iter_rows()]
     assert all(f"{s.number}、{s.title}" in sections for s in fmt.sections)

@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from gongkai.document import LoadError
-from gongkai.model import Report
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="政府信息公开工作年度报告：读取、核查、入库、生成。")
@@ -96,7 +95,3 @@ def main() -> None:  # pragma: no cover - console entry point
         app()
     except BrokenPipeError:
         sys.stderr.close()
-
-
-def report_label(report: Report) -> str:
-    return f"{report.agency or '（单位不详）'} {report.year or ''}"

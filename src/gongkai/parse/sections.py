@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from gongkai import model
-from gongkai.document import Document, Item, Paragraph, TableRow
+from gongkai.document import Document, Item, Paragraph
 from gongkai.formats import Format
 from gongkai.model import Provenance, Section
 from gongkai.text import nfkc
@@ -78,11 +78,3 @@ def narrative(spans: dict[str, SectionSpan], fmt: Format) -> list[Section]:
         out.append(Section(number=section.number, title=span.heading, text="\n".join(p.text for p in paragraphs),
                            provenance=span.source, paragraphs=paragraphs))
     return out
-
-
-def rows_text(items: list[Item]) -> str:
-    """The text of a run of items, table rows included (cells joined by tabs)."""
-    lines = []
-    for item in items:
-        lines.append("\t".join(item.texts) if isinstance(item, TableRow) else item.text)
-    return "\n".join(lines)

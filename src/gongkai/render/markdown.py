@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gongkai.formats import load_format
 from gongkai.model import Report
-from gongkai.render.layout import Grid, dense, table_grid
+from gongkai.render.layout import Grid, anchors, dense, table_grid
 
 
 def joined_labels(grid: Grid) -> list[list[str]]:
@@ -12,17 +12,7 @@ def joined_labels(grid: Grid) -> list[list[str]]:
 
     Markdown has no merged cells: a label merged across three columns would leave two blank cells
     before the figures, which a reader cannot tell from blank figures (a row whose 总计 is not stated)."""
-    figure_columns: set[int] = set()
-    taken: set[tuple[int, int]] = set()
-    for r, row in enumerate(grid):
-        c = 0
-        for cell in row:
-            while (r, c) in taken:
-                c += 1
-            taken.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
-            if cell.key:
-                figure_columns.update(range(c, c + cell.colspan))
-            c += cell.colspan
+    figure_columns = {c + dc for _, c, cell in anchors(grid) if cell.key for dc in range(cell.colspan)}
     rows = dense(grid)
     labels = [c for c in range(len(rows[0])) if c not in figure_columns]
     if len(labels) < 2:
