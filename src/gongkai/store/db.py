@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
-from gongkai.store.schema import SCHEMA_REVISION
+from gongkai.store.schema import SCHEMA_HEADS
 
 DEFAULT_DB = "gongkai.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -90,17 +90,17 @@ def connect(db: str | os.PathLike[str] | None = None, *, create: bool = True) ->
     return engine
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as conn:
         try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return frozenset(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
         except DBAPIError:
-            return None
+            return frozenset()
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the head revision with Alembic; a database already there costs one query."""
-    if current_revision(engine) == SCHEMA_REVISION:
+    """Bring the schema to the head revisions with Alembic; a database already there costs one query."""
+    if current_revisions(engine) == SCHEMA_HEADS:
         return
     from alembic import command
     from alembic.config import Config
@@ -114,7 +114,7 @@ def migrate(engine: Engine) -> None:
         elif engine.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
 
 
 def compress(data: bytes) -> bytes:
