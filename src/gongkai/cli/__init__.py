@@ -76,9 +76,9 @@ def parse(
         raise typer.Exit(code=2 if failed == len(files) else 1)
 
 
-# Each stage keeps its commands beside its code, in a module with `register(app)`; the modules
+# Each group of commands lives in a module of this package with `register(app)`; the modules
 # import their heavy libraries inside the commands so that `gongkai parse` starts fast.
-STAGE_COMMANDS = ("gongkai.check.cli", "gongkai.store.cli", "gongkai.render.cli")
+STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render")
 
 for _name in STAGE_COMMANDS:
     try:

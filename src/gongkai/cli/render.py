@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
         退出码：0 已生成；1 数据有错误而未生成；2 数据无法读取或无法生成。
         """
         from gongkai.check import check_report
-        from gongkai.check.cli import format_findings
+        from gongkai.cli.check import format_findings
         from gongkai.render.template import DataError, for_rendering
 
         loaded, name = _load(data, report, db)

@@ -362,7 +362,7 @@ def register(app: typer.Typer) -> None:
 def _print_findings(console: Console, findings: list[Finding], title: str) -> None:
     from rich.table import Table
 
-    from gongkai.check.cli import SEVERITY_NAMES
+    from gongkai.cli.check import SEVERITY_NAMES
 
     table = Table("级别", "规则", "说明", title=title, title_justify="left")
     for f in findings:
