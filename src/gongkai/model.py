@@ -1,7 +1,10 @@
-"""The data every stage passes on: a parsed Report of Cells, and the Findings a check makes."""
+"""The data every stage passes on: a parsed Report of Cells, the Outcome of each rule instance a check
+evaluates, and the Findings (failed outcomes) people read."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -131,3 +134,38 @@ class Finding(BaseModel):
     found: Any = None
     locations: list[Provenance] = Field(default_factory=list)
     inferred: dict[str, Number] | None = None  # values the sums imply for blank cells
+
+
+OutcomeStatus = Literal["passed", "failed", "uncertain", "not_assessable"]
+
+
+class Outcome(BaseModel):
+    """One rule instance evaluated on one report, whatever came of it.
+
+    passed: the cells hold the relation (or a statement has a reading that fits); failed: no reading
+    fits; uncertain: the result hangs on a doubtful figure (low OCR confidence, a value inferred for a
+    blank) or on words the grammar cannot pin down; not_assessable: the cells it needs are not stated.
+    """
+
+    rule: str
+    status: OutcomeStatus
+    severity: Severity  # the rule's severity, as it would count if the outcome were a failure
+    message: str | None = None  # Chinese, for people: why it failed, or what was uncertain
+    cells: list[str] = Field(default_factory=list)  # the cells the instance reads (its identity)
+    values: dict[str, Number | None] = Field(default_factory=dict)  # their values when evaluated
+    expected: Any = None
+    found: Any = None
+    reading: str | None = None  # which accepted reading of a statement fitted (受理 = 新收 + 上年结转)
+    locations: list[Provenance] = Field(default_factory=list)
+    inferred: dict[str, Number] | None = None
+
+    def fingerprint(self) -> str:
+        """Rule + cells + the values involved: a reviewer's decision on this outcome is kept while
+        the fingerprint stays the same, and reopened when a value it names changes."""
+        basis = json.dumps([self.rule, sorted(self.cells), sorted(self.values.items())], ensure_ascii=False,
+                           default=str)
+        return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+    def finding(self) -> Finding:
+        return Finding(rule=self.rule, severity=self.severity, message=self.message or "", cells=self.cells,
+                       expected=self.expected, found=self.found, locations=self.locations, inferred=self.inferred)
