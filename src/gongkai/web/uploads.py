@@ -95,13 +95,13 @@ def archive_entries(data: bytes, name: str, limits: Limits) -> Iterator[Entry]:
         return
     unpacked = 0
     for info in infos:
-        shown = f"{name}/{_member_name(info)}"
         member = _member_name(info)
-        if any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(member).parts):
-            continue
+        shown = f"{name}/{member}"
         if not safe_member(member):
             yield Entry(shown, None, "文件名含有上级目录或绝对路径，已拒绝")
             continue
+        if any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(member).parts):
+            continue  # hidden files and macOS resource forks are no reports
         if info.file_size > limits.file_bytes:
             yield Entry(shown, None, f"文件过大：{info.file_size} 字节，上限 {limits.file_bytes} 字节")
             continue
