@@ -15,7 +15,7 @@ from gongkai.formats import Format, load_format
 from gongkai.model import Provenance
 from gongkai.render.layout import anchors, table_grid
 from gongkai.store.db import decompress
-from gongkai.store.query import STAT_COLUMNS, Filters, Stored, _count, label_for, stats
+from gongkai.store.query import Filters, Stored, _count, label_for, metrics, stat_columns, stats
 from gongkai.store.records import provenance_json
 from gongkai.store.schema import contents, documents, reports
 
@@ -83,8 +83,9 @@ class ShownCell:
 
 
 def low_confidence_threshold(fmt: Format) -> float:
+    """Below this an OCR figure is doubtful: the format's low_confidence rule says (none: nothing is flagged)."""
     rule = next((r for r in fmt.rules if r.kind == "low_confidence"), None)
-    return rule.threshold if rule is not None and rule.threshold is not None else 0.85
+    return getattr(rule, "threshold", 0.0)
 
 
 def cell_states(stored: Stored, fmt: Format) -> dict[str, tuple[list[str], str]]:
@@ -229,13 +230,9 @@ def page_image(kind: str | None, data: bytes, page: int, bbox: tuple[float, floa
 
 # ---- statistics ------------------------------------------------------------------------------
 
-CHARTS = {
-    "applications": ("收到申请（件）", "bar"),
-    "disclosure_rate": ("公开率", "line"),
-    "unable_share": ("无法提供占比", "line"),
-    "review_correction_rate": ("复议纠错率", "line"),
-    "litigation_correction_rate": ("诉讼纠错率", "line"),
-}
+def charts() -> list[dict[str, Any]]:
+    """A chart per metric the format defines (`metrics:`): counts as bars, ratios as lines."""
+    return [{"id": m.id, "title": m.label, "kind": "line" if m.is_ratio else "bar", "ratio": m.is_ratio} for m in metrics()]
 
 
 def stats_rows(conn: Connection, by: tuple[str, ...], filters: Filters) -> list[dict[str, Any]]:
@@ -248,7 +245,8 @@ def stats_rows(conn: Connection, by: tuple[str, ...], filters: Filters) -> list[
 
 
 def stats_headings(by: tuple[str, ...]) -> dict[str, str]:
-    return {k: v for k, v in STAT_COLUMNS.items() if k in by or k not in ("year", "region")}
+    """The columns of stats() grouped by `by`, with their Chinese headings."""
+    return {k: v for k, v in stat_columns().items() if k in by or k not in ("year", "region")}
 
 
 def label_of(format_id: str, key: str) -> str:

@@ -236,7 +236,7 @@ def add(app: FastAPI, page: Page) -> None:
             by_year = data.stats_rows(conn, ("year",), user.filters())
             by_region = data.stats_rows(conn, ("region",), user.filters(year=year))
         return page(request, "stats.html", {"by_year": by_year, "by_region": by_region, "year": year,
-                                            "charts": data.CHARTS, "headings": data.stats_headings(("year", "region"))})
+                                            "charts": data.charts(), "headings": data.stats_headings(("year", "region"))})
 
     @app.get("/stats/data.{ext}", include_in_schema=False)
     def stats_download(request: Request, user: Signed, ext: str, by: str = "year", year: int | None = None) -> Response:

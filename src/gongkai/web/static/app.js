@@ -10,7 +10,7 @@ function drawCharts() {
     var rows = JSON.parse(source.textContent);
     var axis = el.dataset.axis || "year";
     var series = el.dataset.series;
-    var isRate = series !== "applications";
+    var isRate = el.dataset.ratio === "1";
     var labels = rows.map(function (r) { return r[axis] == null ? "（不详）" : String(r[axis]); });
     var values = rows.map(function (r) {
       var v = r[series];
