@@ -342,3 +342,68 @@ def test_stats_are_the_figures_gongkai_stats_gives(sqlite_app):
     assert [round(r["disclosure_rate"], 9) for r in api] == [round(r["disclosure_rate"], 9) for r in expected]
     csv_text = client.get("/stats/data.csv?by=year").content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("年度,报告数,收到申请,公开率")
+
+
+# ---- 填报 ----------------------------------------------------------------------------------------
+
+
+def form_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input[^>]*name="([^"]+)" value="([^"]*)"', html))
+
+
+def test_author_fills_sees_the_checks_live_and_submits_through_the_gate(app):
+    from gongkai.store.query import load_report
+
+    author = client_for(app, "author_xixia")
+    csrf = author.get("/api/me").json()["csrf"]
+    page = author.get("/fill?year=2025")
+    assert page.status_code == 200
+    fields = form_fields(page.text)
+    # Last year's 结转下年度继续办理 is pre-filled as this year's 上年结转, column by column.
+    with app.state.engine.connect() as conn:
+        last = load_report(conn, report_id(app, AGENCIES["henan"], 2024)).report
+    assert "已按 2024 年报告预填上年结转的数字" in page.text
+    assert fields["cell:applications.carried_over.total"] == str(last.value("applications.carried_forward.total"))
+    assert fields["cell:applications.new.total"] == ""  # nothing else is guessed
+
+    # Filled from a consistent report but for one 总计 that is not the sum of its row: the live check
+    # names the rule and the gate refuses it.
+    from gongkai.synth import synth_report
+
+    complete = synth_report(5, year=2025)
+    fields.update({f"cell:{key}": str(cell.value) for key, cell in complete.cells.items()})
+    fields["section:一"] = "全年共收到政府信息公开申请" + str(complete.value("applications.new.total")) + "件。"
+    wrong = fields | {"cell:applications.new.total": str(complete.value("applications.new.total") + 1)}
+    checks = author.post("/fill/check", data=wrong, headers={"X-CSRF-Token": csrf}).text
+    assert re.search(r"[1-9]\d* 项错误", checks) and "本年新收" in checks
+    refused = author.post("/fill/submit", data=wrong, follow_redirects=False)
+    assert refused.status_code == 422 and "未提交" in refused.text
+    with app.state.engine.connect() as conn:
+        assert conn.scalar(select(reports.c.id).where(reports.c.agency == AGENCIES["henan"], reports.c.year == 2025)) is None
+
+    # Corrected, it passes the gate and is stored.
+    checks = author.post("/fill/check", data=fields, headers={"X-CSRF-Token": csrf}).text
+    assert "全部规则通过" in checks or re.search(r"\b0 项错误", checks)
+    submitted = author.post("/fill/submit", data=fields, follow_redirects=False)
+    assert submitted.status_code == 303, submitted.text[:500]
+    new_id = int(submitted.headers["location"].rsplit("/", 1)[1])
+    stored = author.get(f"/api/reports/{new_id}").json()
+    assert stored["agency"] == AGENCIES["henan"] and stored["year"] == 2025
+    assert {k: stored["cells"][k]["value"] for k in complete.cells} == complete.values()
+    assert not [f for f in stored["findings"] if f["severity"] == "error"]
+    assert client_for(app, "rev_henan").get(f"/api/reports/{new_id}").status_code == 200
+    assert client_for(app, "rev_jiangsu").get(f"/api/reports/{new_id}").status_code == 403
+    with app.state.engine.connect() as conn:
+        entry = conn.execute(select(audit).where(audit.c.action == "report.submit")).one()
+    assert entry.username == "author_xixia" and entry.target == f"report:{new_id}"
+
+
+def test_an_author_cannot_fill_for_another_body(app):
+    author = client_for(app, "author_xixia")
+    page = author.get(f"/fill?agency={AGENCIES['jiangsu']}&year=2025")
+    assert AGENCIES["jiangsu"] not in page.text and AGENCIES["henan"] in page.text  # the scope decides the body
+    fields = form_fields(page.text) | {"agency": AGENCIES["jiangsu"]}
+    author.post("/fill/submit", data=fields, follow_redirects=False)
+    with app.state.engine.connect() as conn:
+        assert conn.scalar(select(reports.c.id).where(reports.c.agency == AGENCIES["jiangsu"], reports.c.year == 2025)) is None
+    assert client_for(app, "rev_henan").get("/fill").status_code == 403

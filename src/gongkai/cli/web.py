@@ -51,4 +51,6 @@ def register(app: typer.Typer) -> None:
         shown = f"[{host}]" if ":" in host else host
         typer.echo(f"工作台已启动：http://{shown}:{port}/  （Ctrl-C 停止）")
         uvicorn.run("gongkai.web:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", proxy_headers=True, server_header=False)
+                    log_level="warning", proxy_headers=True, server_header=False,
+                    # A worker busy with a burst of pages (or argon2 log-ins) is slow, not dead.
+                    timeout_worker_healthcheck=60)

@@ -129,7 +129,7 @@ async def writer(request: Request, user: Annotated[User | None, Depends(optional
     token = request.headers.get("X-CSRF-Token")
     if token is None and request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
                                                                               "multipart/form-data")):
-        form = await request.form(max_files=1, max_fields=200) if "multipart" not in request.headers["content-type"] \
+        form = await request.form(max_files=0, max_fields=2000) if "multipart" not in request.headers["content-type"] \
             else await request.form(max_files=request.app.state.limits.files, max_fields=200,
                                     max_part_size=request.app.state.limits.file_bytes)
         value = form.get("csrf")

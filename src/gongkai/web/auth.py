@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,9 @@ FAILURE_WINDOW = timedelta(minutes=15)
 
 # argon2id with the library's defaults (RFC 9106's low-memory profile); tests swap in a cheaper one.
 _hasher = PasswordHasher()
+# Each hash takes 64 MiB and a good part of a second: a burst of log-ins (or an attack on the form)
+# waits its turn instead of exhausting the server's memory.
+_hashing = threading.BoundedSemaphore(2)
 
 
 class AuthError(Exception):
@@ -149,13 +153,14 @@ def _verify(engine: Engine, username: str, password: str) -> Any:
     """The user row when the password is theirs, else None (the same work whether or not the name exists)."""
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username, users.c.active.is_(True))).first()
-    if row is None:
-        _hasher.hash(password)
-        return None
-    try:
-        return row if _hasher.verify(row.password_hash, password) else None
-    except (VerificationError, InvalidHashError):
-        return None
+    with _hashing:
+        if row is None:
+            _hasher.hash(password)
+            return None
+        try:
+            return row if _hasher.verify(row.password_hash, password) else None
+        except (VerificationError, InvalidHashError):
+            return None
 
 
 def log_in(engine: Engine, username: str, password: str, address: str) -> str:

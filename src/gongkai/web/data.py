@@ -46,12 +46,16 @@ def report_page(conn: Connection, filters: Filters, sort: str = "agency", descen
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     order = [c.desc() if descending else c.asc() for c in SORTS.get(sort, SORTS["agency"])]
+    # The page's ids first, then their columns: the error and warning counts are computed for the
+    # rows shown, not for every row an OFFSET skips.
+    ids = list(conn.scalars(filters.apply(select(reports.c.id).order_by(*order, reports.c.id))
+                            .limit(size).offset((page - 1) * size)))
     query = (select(reports.c.id, reports.c.agency, reports.c.year, reports.c.province, reports.c.city,
                     reports.c.format, reports.c.title, documents.c.name, _count("error").label("errors"),
                     _count("warning").label("warnings"))
-             .join(documents, documents.c.id == reports.c.document_id)
-             .order_by(*order, reports.c.id).limit(size).offset((page - 1) * size))
-    return Page(list(conn.execute(filters.apply(query))), total, page, pages)
+             .join(documents, documents.c.id == reports.c.document_id).where(reports.c.id.in_(ids)))
+    rows = {row.id: row for row in conn.execute(query)}
+    return Page([rows[i] for i in ids if i in rows], total, page, pages)
 
 
 # ---- a report's tables -----------------------------------------------------------------------

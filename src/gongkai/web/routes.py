@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from gongkai.model import Provenance
 from gongkai.store.query import Filters
 from gongkai.store.schema import reports
-from gongkai.web import auth, data
+from gongkai.web import auth, data, fill
 from gongkai.web.app import (
     LOGIN_CSRF_COOKIE,
     admin_writer,
@@ -227,6 +227,60 @@ def add(app: FastAPI, page: Page) -> None:
         job = own_job(request, user, job_id)
         template = "job_body.html" if request.headers.get("HX-Request") else "job.html"
         return page(request, template, {"job": job})
+
+    # ---- 填报 ---------------------------------------------------------------------------------
+
+    def fill_target(user: User, agency: str | None, year: int | None) -> tuple[str, int]:
+        auth.require(user, "admin", "author")
+        body = user.scope if user.role == "author" else (agency or "").strip()
+        if not body:
+            raise AuthError(400, "请填写单位名称")
+        from datetime import date
+
+        return body, year or date.today().year - 1
+
+    @app.get("/fill", include_in_schema=False)
+    def fill_form(request: Request, user: Signed, agency: str | None = None,
+                  year: Annotated[int | None, Query(ge=2008, le=2100)] = None) -> Response:
+        if user.role == "admin" and not agency:
+            return page(request, "fill_start.html", {})
+        body, year = fill_target(user, agency, year)
+        report, notes = fill.draft(engine_of(request), body, year)
+        return page(request, "fill.html", {"report": report, "notes": notes, "grids": fill.form_grids(report)})
+
+    async def filled(request: Request, user: User) -> fill.Report:
+        form = await request.form()
+        year = form.get("year")
+        body, year = fill_target(user, str(form.get("agency") or ""), int(year) if str(year or "").isdigit() else None)
+        return fill.report_from_form(form, body, year, str(form.get("format") or "2021"))
+
+    @app.post("/fill/check", include_in_schema=False)
+    async def fill_check(request: Request, user: Writer) -> Response:
+        try:
+            report = await filled(request, user)
+        except fill.DataError as exc:
+            return page(request, "fill_checks.html", {"problem": exc.problem})
+        findings = fill.check(report)
+        return page(request, "fill_checks.html", {"findings": findings,
+                                                  "errors": sum(f.severity == "error" for f in findings)})
+
+    @app.post("/fill/submit", include_in_schema=False)
+    async def fill_submit(request: Request, user: Writer) -> Response:
+        form = await request.form()
+        try:
+            report = await filled(request, user)
+        except fill.DataError as exc:
+            raise AuthError(400, exc.problem) from exc
+        errors = [f for f in fill.check(report) if f.severity == "error"]
+        override = str(form.get("override") or "").strip() if user.role == "admin" else ""
+        if errors and not override:
+            return page(request, "fill.html", {"report": report, "notes": [], "grids": fill.form_grids(report),
+                                               "error": f"有 {len(errors)} 项错误，未提交；请核对后再提交。"}, status=422)
+        report_id = fill.store(engine_of(request), report)
+        with engine_of(request).begin() as conn:
+            auth.record(conn, user, "report.submit", f"report:{report_id}",
+                        {"agency": report.agency, "year": report.year, "errors": len(errors), "override": override or None})
+        return RedirectResponse(f"/reports/{report_id}", status_code=303)
 
     # ---- 统计 ---------------------------------------------------------------------------------
 
