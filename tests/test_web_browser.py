@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from web_helpers import PASSWORD, add_users, zip_of
 
 CHROMIUM = Path("/usr/bin/chromium")
