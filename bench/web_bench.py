@@ -97,7 +97,7 @@ def start_server(db: str, port: int, workers: int) -> subprocess.Popen:
 
 
 def client(base: str, username: str) -> httpx.Client:
-    c = httpx.Client(base_url=base, timeout=60, follow_redirects=False)
+    c = httpx.Client(base_url=base, timeout=180, follow_redirects=False)
     r = c.post("/api/session", json={"username": username, "password": PASSWORD})
     r.raise_for_status()
     c.headers["X-CSRF-Token"] = r.json()["csrf"]

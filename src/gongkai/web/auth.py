@@ -76,6 +76,10 @@ class ScopedFilters(Filters):
     def active(self) -> bool:
         return super().active or bool(self.scope_region or self.scope_agency)
 
+    def __repr__(self) -> str:  # the cache key of the stats: every field, the scope's too
+        return f"ScopedFilters({self.agency!r}, {self.year!r}, {self.region!r}, {self.has_errors!r}, " \
+               f"{self.scope_region!r}, {self.scope_agency!r})"
+
     def apply(self, query: Any) -> Any:
         query = super().apply(query)
         if self.scope_region:

@@ -239,8 +239,26 @@ def charts() -> list[dict[str, Any]]:
     return [{"id": m.id, "title": m.label, "kind": "line" if m.is_ratio else "bar", "ratio": m.is_ratio} for m in metrics()]
 
 
+_STATS_CACHE: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
+
+def corpus_stamp(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever a report is stored, re-parsed (new ids) or removed: the stats' cache key."""
+    return tuple(conn.execute(select(func.max(reports.c.id), func.count(reports.c.id))).one())
+
+
 def stats_rows(conn: Connection, by: tuple[str, ...], filters: Filters) -> list[dict[str, Any]]:
-    """`gongkai stats`'s figures (gongkai.store.query.stats), region groups named."""
+    """`gongkai stats`'s figures (gongkai.store.query.stats), region groups named; kept until the
+    corpus changes (many people open 统计, the figures move only with an upload)."""
+    key = (conn.engine.url, by, repr(filters), corpus_stamp(conn))
+    if key not in _STATS_CACHE:
+        if len(_STATS_CACHE) > 256:
+            _STATS_CACHE.clear()
+        _STATS_CACHE[key] = _stats_rows(conn, by, filters)
+    return [dict(row) for row in _STATS_CACHE[key]]
+
+
+def _stats_rows(conn: Connection, by: tuple[str, ...], filters: Filters) -> list[dict[str, Any]]:
     rows = stats(conn, by, filters)
     for row in rows:
         if "region" in by:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -41,6 +41,8 @@ Signed = Annotated[User, Depends(signed_in)]
 Writer = Annotated[User, Depends(writer)]
 AdminWriter = Annotated[User, Depends(admin_writer)]
 Page = Callable[..., HTMLResponse]
+# Row ids as the database keeps them (32-bit on every backend): a larger number names nothing.
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class ListQuery(BaseModel):
@@ -155,13 +157,13 @@ def add(app: FastAPI, page: Page) -> None:
         return page(request, template, {"result": result, "q": q, "params": params})
 
     @app.get("/reports/{report_id}", include_in_schema=False)
-    def report_view(request: Request, user: Signed, report_id: int) -> Response:
+    def report_view(request: Request, user: Signed, report_id: Id) -> Response:
         stored = report_of(request, user, report_id)
         return page(request, "report.html", {"stored": stored, "report": stored.report,
                                              "tables": data.report_tables(stored)})
 
     @app.get("/reports/{report_id}/cells/{key}", include_in_schema=False)
-    def cell_source(request: Request, user: Signed, report_id: int, key: str) -> Response:
+    def cell_source(request: Request, user: Signed, report_id: Id, key: str) -> Response:
         stored = report_of(request, user, report_id)
         cell = stored.report.cells.get(key)
         with engine_of(request).connect() as conn:
@@ -172,7 +174,7 @@ def add(app: FastAPI, page: Page) -> None:
                                                   "label": data.label_of(stored.report.format, key)})
 
     @app.get("/reports/{report_id}/pages/{number}.png", include_in_schema=False)
-    def page_png(request: Request, user: Signed, report_id: int, number: int, key: str | None = None) -> Response:
+    def page_png(request: Request, user: Signed, report_id: Id, number: Id, key: str | None = None) -> Response:
         stored = report_of(request, user, report_id)
         cell = stored.report.cells.get(key) if key else None
         bbox = cell.provenance.bbox if cell and cell.provenance and cell.provenance.page == number else None
@@ -186,7 +188,7 @@ def add(app: FastAPI, page: Page) -> None:
             raise AuthError(404, "没有这一页") from exc
 
     @app.get("/reports/{report_id}/original", include_in_schema=False)
-    def original(request: Request, user: Signed, report_id: int) -> Response:
+    def original(request: Request, user: Signed, report_id: Id) -> Response:
         report_of(request, user, report_id)
         with engine_of(request).connect() as conn:
             name, _, body = data.document_bytes(conn, report_id)
@@ -194,7 +196,7 @@ def add(app: FastAPI, page: Page) -> None:
         return download(body, name.rsplit("/", 1)[-1], "application/octet-stream")
 
     @app.get("/reports/{report_id}/data.{ext}", include_in_schema=False)
-    def report_data(request: Request, user: Signed, report_id: int, ext: str) -> Response:
+    def report_data(request: Request, user: Signed, report_id: Id, ext: str) -> Response:
         stored = report_of(request, user, report_id)
         stem = f"{stored.report.agency or 'report'}-{stored.report.year or ''}-{report_id}"
         if ext == "json":
@@ -223,7 +225,7 @@ def add(app: FastAPI, page: Page) -> None:
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
     @app.get("/jobs/{job_id}", include_in_schema=False)
-    def job_page(request: Request, user: Signed, job_id: int) -> Response:
+    def job_page(request: Request, user: Signed, job_id: Id) -> Response:
         job = own_job(request, user, job_id)
         template = "job_body.html" if request.headers.get("HX-Request") else "job.html"
         return page(request, template, {"job": job})
@@ -325,7 +327,7 @@ def add(app: FastAPI, page: Page) -> None:
         return RedirectResponse("/admin", status_code=303)
 
     @app.post("/admin/users/{user_id}/active", include_in_schema=False)
-    async def admin_set_active(request: Request, user: AdminWriter, user_id: int) -> Response:
+    async def admin_set_active(request: Request, user: AdminWriter, user_id: Id) -> Response:
         form = await request.form()
         _set_active(request, user, user_id, form.get("active") == "1")
         return RedirectResponse("/admin", status_code=303)
@@ -360,11 +362,11 @@ def add(app: FastAPI, page: Page) -> None:
                             for r in result.rows]}
 
     @app.get("/api/reports/{report_id}", tags=["报告"], summary="一份报告：单元格、各部分文字、核查结果")
-    def api_report(request: Request, user: Signed, report_id: int) -> dict[str, Any]:
+    def api_report(request: Request, user: Signed, report_id: Id) -> dict[str, Any]:
         return _stored_json(report_of(request, user, report_id))
 
     @app.get("/api/reports/{report_id}/cells/{key}", tags=["报告"], summary="一个单元格及其出处")
-    def api_cell(request: Request, user: Signed, report_id: int, key: str) -> dict[str, Any]:
+    def api_cell(request: Request, user: Signed, report_id: Id, key: str) -> dict[str, Any]:
         stored = report_of(request, user, report_id)
         cell = stored.report.cells.get(key)
         if cell is None:
@@ -390,7 +392,7 @@ def add(app: FastAPI, page: Page) -> None:
         return {"job": start_upload(request, user, await _form_files(request))}
 
     @app.get("/api/jobs/{job_id}", tags=["上传"], summary="上传任务的进度和每个文件的结果")
-    def api_job(request: Request, user: Signed, job_id: int) -> dict[str, Any]:
+    def api_job(request: Request, user: Signed, job_id: Id) -> dict[str, Any]:
         job = own_job(request, user, job_id)
         return {k: v for k, v in job.items() if k != "user_id"}
 
@@ -431,7 +433,7 @@ def _add_user(request: Request, user: User, body: NewUser) -> int:
     return user_id
 
 
-def _set_active(request: Request, user: User, user_id: int, active: bool) -> None:
+def _set_active(request: Request, user: User, user_id: Id, active: bool) -> None:
     if user_id == user.id and not active:
         raise AuthError(400, "不能停用自己的账号")
     with engine_of(request).begin() as conn:
