@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from gongkai.formats import DEFAULT_FORMAT
+
 Number = int | float
 
 
@@ -89,7 +91,7 @@ class Report(BaseModel):
     source: str | None = None
     agency: str | None = None
     year: int | None = None
-    format: str = "2021"
+    format: str = DEFAULT_FORMAT
     title: str | None = None
     title_provenance: Provenance | None = None
     cells: dict[str, Cell] = Field(default_factory=dict)
