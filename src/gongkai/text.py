@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -80,3 +81,18 @@ def chinese_year(text: str) -> int | None:
     if len(text) != 4 or any(ch not in _CN_DIGITS for ch in text):
         return None
     return int("".join(_CN_DIGITS[ch] for ch in text))
+
+
+def figure_text(value: int | float | None) -> str:
+    """A figure as every output prints it: as stored, never in exponent form (1671.2179, 1234567.89,
+    0.00001), without float noise (a sum's 0.30000000000000004 prints 0.3: nine decimals is more
+    than any report prints); "" for none. Not-a-number and infinities state no figure a report
+    could print, so they print as none too."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        text = format(Decimal(repr(round(value, 9) + 0.0)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)

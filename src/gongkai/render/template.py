@@ -26,7 +26,7 @@ from gongkai.document import LoadError
 from gongkai.formats import DEFAULT_FORMAT, CellDef, Format, Table, load_format
 from gongkai.model import Cell, Number, Provenance, Report, RowLayout, Section, TableLayout
 from gongkai.render.layout import Grid, GridCell, anchors, table_grid
-from gongkai.text import PLACEHOLDERS, nfkc, parse_number
+from gongkai.text import PLACEHOLDERS, figure_text, nfkc, parse_number
 
 META_KEYS = ("agency", "year", "format", "title")
 SECTIONS = "sections"
@@ -345,11 +345,8 @@ def _yaml_text(text: str | None, indent: str = "", block: bool = False) -> list[
 
 
 def _yaml_value(value: Number | None) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        return repr(value)  # the shortest text that reads back as the same float
-    return str(value)
+    # Plain decimals (0.00001, not 1e-05, which YAML 1.1 reads as a string).
+    return figure_text(value) or "null"
 
 
 def _comment(label: str | None) -> str:
