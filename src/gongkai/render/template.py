@@ -236,8 +236,8 @@ def report_from_flat(flat: dict[str, Any], name: str, where: Mapping[str, str] |
         if key in ("format", "agency", "title"):
             if value is not None and not isinstance(value, str | int):
                 problems.append(f"{place}：{key} 应为文字")
-        elif key == "year" or (key == SECTIONS and value is None):
-            continue
+        elif key in ("year", "file") or (key == SECTIONS and value is None):
+            continue  # file: the document `parse --to json` read the data from
         elif key.startswith(SECTIONS + ".") or key == SECTIONS:
             number = key.partition(".")[2]
             if number not in section_numbers:
