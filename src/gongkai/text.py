@@ -96,3 +96,24 @@ def figure_text(value: int | float | None) -> str:
         text = format(Decimal(repr(round(value, 9) + 0.0)), "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
     return str(value)
+
+
+# Characters XML 1.0 cannot hold (C0 controls but tab and line breaks, lone surrogates, U+FFFE/F):
+# DOCX, XLSX and the PDF made from DOCX fail on them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """Text an XML-based document (DOCX, XLSX) can hold: the characters XML forbids dropped."""
+    return _NOT_XML.sub("", text)
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @ and a leading
+# tab or carriage return, which some programs strip before looking.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text for a CSV cell a spreadsheet will open: a leading apostrophe where the text would
+    otherwise be read as a formula (Excel, WPS and LibreOffice show the rest as text)."""
+    return "'" + text if text.startswith(FORMULA_START) else text

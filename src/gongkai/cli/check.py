@@ -11,9 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gongkai.model import Finding, Report
-
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+from gongkai.model import SEVERITY_NAMES, Finding, Report
 
 
 class CheckOutput(StrEnum):

@@ -359,7 +359,7 @@ def register(app: typer.Typer) -> None:
 def _print_findings(console: Console, findings: list[Finding], title: str) -> None:
     from rich.table import Table
 
-    from gongkai.cli.check import SEVERITY_NAMES
+    from gongkai.model import SEVERITY_NAMES
 
     table = Table("级别", "规则", "说明", "位置", title=title, title_justify="left")
     for f in findings:

@@ -361,7 +361,7 @@ def cells_query(filters: Filters | None = None) -> Select[Any]:
 
 def findings_query(filters: Filters | None = None) -> Select[Any]:
     query = (select(findings.c.report_id, reports.c.agency, reports.c.year, findings.c.rule, findings.c.severity,
-                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found)
+                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found, findings.c.locations)
              .join(reports, reports.c.id == findings.c.report_id).order_by(findings.c.report_id, findings.c.id))
     return (filters or Filters()).apply(query)
 
@@ -376,4 +376,5 @@ FINDING_COLUMNS = {
     "cells": "单元格",
     "expected": "应为",
     "found": "实为",
+    "where": "位置",  # the stored document's line or page (from the findings' locations)
 }
