@@ -37,9 +37,9 @@ def database_url(db: str | os.PathLike[str] | None = None) -> str:
         # postgresql://… means psycopg 3 here (the one driver installed), not psycopg2.
         if db.startswith(("postgresql://", "postgres://")):
             db = "postgresql+psycopg://" + db.split("://", 1)[1]
-        elif db.startswith("sqlite:///") and db.partition("?")[0] != "sqlite:///:memory:":
+        elif db.startswith("sqlite:///") and "?" not in db and db != "sqlite:///:memory:":
             # SQLAlchemy's rule: sqlite:///rel/x.db is relative, sqlite:////abs/x.db absolute.
-            path = db.removeprefix("sqlite:///").partition("?")[0]
+            path = db.removeprefix("sqlite:///")
             if not path.startswith("/") and "/" in path and Path("/", path).parent.is_dir() \
                     and not Path(path).parent.is_dir():
                 raise StoreError(db, f"按 SQLAlchemy 的规则这是相对路径 {path}，其目录不存在；绝对路径 /{path} "
@@ -56,7 +56,7 @@ SUPPORTED = ("sqlite", "postgresql")
 def display_name(url: str) -> str:
     """The database as a person named it: the file, or the URL without its password."""
     if url.startswith("sqlite:///"):
-        return url.removeprefix("sqlite:///")
+        return url.removeprefix("sqlite:///").partition("?")[0].removeprefix("file:")
     from sqlalchemy.engine import make_url
 
     try:
@@ -91,7 +91,7 @@ def connect(db: str | os.PathLike[str] | None = None, *, create: bool = True) ->
     if scheme not in SUPPORTED:
         raise StoreError(name, "不支持的数据库地址：请给 SQLite 文件路径（或 sqlite:////绝对路径）或 postgresql:// 地址 "
                                "(unsupported database URL)")
-    if url.startswith("sqlite:///"):
+    if url.startswith("sqlite:///") and "?" not in url:  # with ?mode=ro&uri=true SQLite opens it as told
         path = Path(name)
         if not path.exists():
             if not create:
