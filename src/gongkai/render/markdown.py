@@ -54,14 +54,16 @@ def render_markdown(report: Report, tables: str = "pipe") -> str:
     rows with every column of the official grid, as pasted from Word)."""
     fmt = load_format(report.format)
     title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
-    out = [f"# {markdown_text(title)}", ""]
+    # Markdown escapes the report's text; plain text (tabs) prints it as it is.
+    text = markdown_text if tables == "pipe" else (lambda t: t)
+    out = [f"# {text(title)}", ""]
     texts = {s.number: s.text for s in report.sections}
     by_section = {t.section: t for t in fmt.tables}
     for section in fmt.sections:
         out += [f"## {section.number}、{section.title}", ""]
         for paragraph in (texts.get(section.number) or "").splitlines():  # a blank line between paragraphs
             if paragraph.strip():
-                out += [markdown_text(paragraph.strip()), ""]
+                out += [text(paragraph.strip()), ""]
         table = by_section.get(section.number)
         if table is not None:
             grid = table_grid(table, report, fmt)
