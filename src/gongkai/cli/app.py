@@ -128,7 +128,11 @@ def _crash(exc: BaseException) -> int:
     if os.environ.get("GONGKAI_DEBUG"):
         raise exc
     from gongkai.document import LoadError
+    from gongkai.formats import FormatError
 
+    if isinstance(exc, FormatError):  # names its file and line itself
+        error(None, str(exc))
+        return 2
     if isinstance(exc, LoadError):
         error(exc.path, exc.problem)
         return 2

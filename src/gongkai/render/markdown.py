@@ -53,7 +53,7 @@ def render_markdown(report: Report, tables: str = "pipe") -> str:
     """tables: 'pipe' (Markdown pipe tables, label columns joined into one) or 'tabs' (tab-separated
     rows with every column of the official grid, as pasted from Word)."""
     fmt = load_format(report.format)
-    title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
+    title = report.title or fmt.default_title(report.agency, report.year)
     # Markdown escapes the report's text; plain text (tabs) prints it as it is.
     text = markdown_text if tables == "pipe" else (lambda t: t)
     out = [f"# {text(title)}", ""]
