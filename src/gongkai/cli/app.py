@@ -5,6 +5,7 @@ problem of the machine (a full disk, a read-only database) or a bug."""
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import re
 import sys
@@ -200,6 +201,8 @@ class Group(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        # Libraries' own warnings (pdfminer's "Could not get FontBBox …") are not the person's business.
+        logging.getLogger("pdfminer").setLevel(logging.ERROR)
         try:
             result = super().main(args, prog_name or PROGRAM, complete_var, standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
