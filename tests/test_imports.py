@@ -22,6 +22,26 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement, inside functions too, but not under `if TYPE_CHECKING:` (names for
+    annotations only, never imported when the program runs)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        stack.extend(child for child in ast.iter_child_nodes(node) if not _type_checking(child))
+    return found
+
+
 def import_graph() -> dict[str, set[str]]:
     """Module → the gongkai modules it imports anywhere in its body (inside functions too: a lazy
     import is still a dependency). `from a import b` is an edge to a.b when b is a module."""
@@ -30,7 +50,7 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         edges: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 edges |= {alias.name for alias in node.names if alias.name in modules}
             elif isinstance(node, ast.ImportFrom):
@@ -85,6 +105,8 @@ def test_the_walk_sees_lazy_and_relative_imports():
     assert "gongkai.read.ocr" in graph["gongkai.read.pdf"]  # imported inside a method
     assert "gongkai.read.page" in graph["gongkai.read.ocr"]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    annotated = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import x\ndef f():\n    import y\n")
+    assert sorted(alias.name for node in _imports(annotated) for alias in node.names) == ["TYPE_CHECKING", "y"]
 
 
 def test_import_graph_has_no_cycles():
