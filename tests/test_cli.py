@@ -223,3 +223,18 @@ def test_errors_go_to_stderr_only_once_per_file(tmp_path):
 def test_the_readme_commands_exist():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert "render --from" not in readme
+
+
+def test_findings_on_a_filled_workbook_name_the_sheet_and_cell(corpus, tmp_path):
+    from openpyxl import load_workbook
+
+    workbook_path = tmp_path / "filled.xlsx"
+    assert cli("template", "--to", "xlsx", "--from", str(corpus["data"]), "-o", str(workbook_path)).exit_code == 0
+    workbook = load_workbook(workbook_path)
+    sheet = next(ws for ws in workbook.worksheets if ws.title == "表三")
+    figures = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, int) and not isinstance(c.value, bool)]
+    figures[0].value += 1000  # the first figure of table 三 no longer adds up
+    workbook.save(workbook_path)
+    result = cli("render", str(workbook_path), "--to", "md")
+    assert result.exit_code == 1
+    assert f"工作表「表三」{figures[0].coordinate}" in result.stderr and "位置不详" not in result.stderr
