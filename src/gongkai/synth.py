@@ -12,6 +12,7 @@ import random
 
 from gongkai.formats import DEFAULT_FORMAT, Format, load_format
 from gongkai.model import Cell, Report, Section
+from gongkai.text import figure_text
 
 _PLACES = ["东湖", "西山", "南城", "北江", "清河", "云台", "青石", "白沙", "金川", "玉泉", "长乐", "安平"]
 _KINDS = ["县人民政府", "区人民政府", "市生态环境局", "县教育局", "区人民政府办公室", "镇人民政府", "市自然资源和规划局",
@@ -123,4 +124,4 @@ def synth_report(seed: int = 0, format_id: str = DEFAULT_FORMAT, year: int | Non
 
 
 def _raw(value: int | float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return figure_text(value)
