@@ -40,7 +40,8 @@ def test_damaged_layouts_give_right_cells_or_null_with_a_note(seed, damage_seed,
 # --- the kinds of damage met in real reports, one by one ----------------------------------------
 
 TITLE = "某某县人民政府2024年政府信息公开工作年度报告"
-HEADER = "| （本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和） | 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |"
+HEADER = ("| （本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和） "
+          "| 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |")
 
 
 def table_three(*rows: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import io
+import logging
 import os
 import re
 import statistics
@@ -33,6 +34,11 @@ from dataclasses import dataclass, field
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow, TextCell
 from gongkai.model import Provenance
 from gongkai.text import is_value, parse_number
+
+# pdfminer logs what it tolerates in a file (`Could not get FontBBox from font descriptor`) at
+# WARNING, which Python prints to the terminal when the program configured no logging: dozens of
+# lines per file a user cannot act on. What the reader cannot tolerate it raises, and we report.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 BBox = tuple[float, float, float, float]
 
