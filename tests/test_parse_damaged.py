@@ -35,6 +35,7 @@ def test_damaged_layouts_give_right_cells_or_null_with_a_note(seed, damage_seed,
     text, done = damaged(report, random.Random(damage_seed))
     parsed = parse_text(text)
     assert wrong_cells(report, parsed) == [], done
+    assert (parsed.agency, parsed.year) == (report.agency, report.year), done
 
 
 # --- the kinds of damage met in real reports, one by one ----------------------------------------
