@@ -375,8 +375,11 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
         row = match_row(lrow.label, block_rows, set())
         return width[row.key] if row else max(width.values())
 
+    header_of: dict[int, LogicalRow] = {}  # id of a printed row → the header row above it
     for lrow in logical_rows(items, row_width):
         row = match_row(lrow.label, [r for _, r in rows], set(matched)) if lrow.has_value_cells else None
+        if headers:
+            header_of[id(lrow)] = headers[-1]
         if row is None or row.key in matched:
             headers.append(lrow)
             if row is None and lrow.printed:
@@ -393,11 +396,16 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
         columns = list(block.columns)
         units = _header_units(columns, headers)
         lrow = matched.get(row.key)
-        values = _trim(lrow.values, len(columns)) if lrow else []
+        # A merged cell is one value: the copies a grid spread over the columns it spans are not.
+        values = _trim([v for v in lrow.values if not v.span_copy], len(columns)) if lrow else []
         note = None
-        if lrow and len(values) != len(columns):
+        by_header = _under_header(lrow.values, columns, header_of.get(id(lrow))) if lrow else None
+        if by_header is not None and len(values) != len(columns):
+            placed, note = by_header
+            values = [v for v in placed if v is not None]
+        elif lrow and len(values) != len(columns):
             note = f"本行印有 {len(values)} 个数，应为 {len(columns)} 个"
-            placed: list[TextCell | None] = values[: len(columns)] if len(values) > len(columns) else [None] * len(columns)
+            placed = values[: len(columns)] if len(values) > len(columns) else [None] * len(columns)
         else:
             placed = values or [None] * len(columns)
         if lrow:
@@ -412,6 +420,44 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
             _mark_placed(cell, placed_by[row.key][1] if row.key in placed_by else None)
             read.cells[key] = cell
     return read
+
+
+def _under_header(values: list[TextCell], columns: list[Column],
+                  header: LogicalRow | None) -> tuple[list[TextCell | None], str | None] | None:
+    """A row's figures set under the header cells that span their grid columns (a header cell
+    merged over two columns covers both); None when the grid or the header does not tell."""
+    if header is None:
+        return None
+    covers: dict[int, int] = {}  # grid column → the format's column printed over it
+    for cell in header.labels:
+        if cell.source.col is None:
+            continue
+        printed = _base_label(cell.text)
+        for j, col in enumerate(columns):
+            if col.pattern.fullmatch(normalize_label(cell.text)) or printed == _base_label(col.label):
+                covers[cell.source.col] = j
+    if len(set(covers.values())) != len(columns):
+        return None
+    under: list[list[TextCell]] = [[] for _ in columns]
+    for value in values:
+        if _blank(value):
+            continue
+        if value.source.col not in covers:
+            return None  # a figure under no header cell
+        under[covers[value.source.col]].append(value)
+    placed: list[TextCell | None] = []
+    conflicts = []
+    for col, cells in zip(columns, under, strict=True):
+        distinct = {parse_number(c.text) for c in cells}
+        if len(distinct) > 1:
+            conflicts.append(f"{col.label}下印有 {'、'.join(c.text for c in cells)}")
+        placed.append(cells[0] if len(distinct) == 1 else None)
+    return placed, ("按表头所跨的列取数；" + "；".join(conflicts) + "，无法确定") if conflicts else "按表头所跨的列取数"
+
+
+def _base_label(text: str) -> str:
+    """A column label without what its brackets add (a unit): 采购总金额（万元） → 采购总金额."""
+    return normalize_label(re.split(r"[（(]", text)[0])
 
 
 def read_line(table: Table, items: list[Item], anchored: bool = True) -> TableRead:
