@@ -85,12 +85,19 @@ def test_a_broken_doc_is_a_clear_error():
     assert caught.value.path == "broken.doc"
 
 
-def test_an_ole2_file_that_is_no_word_document_is_refused_before_conversion():
-    spreadsheet = OLE2_HEADER + bytes(500) + "Workbook".encode("utf-16-le") + bytes(500)
+def test_an_ole2_file_that_is_no_word_document_nor_workbook_is_refused_before_conversion():
+    slides = OLE2_HEADER + bytes(500) + "PowerPoint Document".encode("utf-16-le") + bytes(500)
     start = time.perf_counter()
-    with pytest.raises(LoadError, match="OLE2 文件中没有文字处理文档"):
-        read_office(spreadsheet, "table.et")
+    with pytest.raises(LoadError, match="OLE2 文件中没有文字处理文档或工作簿"):
+        read_office(slides, "slides.ppt")
     assert time.perf_counter() - start < 1
+
+
+def test_a_broken_workbook_fails_in_libreoffice_with_its_name():
+    spreadsheet = OLE2_HEADER + bytes(500) + "Workbook".encode("utf-16-le") + bytes(500)
+    with pytest.raises(LoadError, match="LibreOffice 无法转换") as caught:
+        read_office(spreadsheet, "table.et")
+    assert caught.value.path == "table.et" and "XLSX" in caught.value.problem
 
 
 @needs_libreoffice

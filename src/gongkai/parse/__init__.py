@@ -47,13 +47,14 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
     claimed = {id(item) for t in fmt.tables if t.section in spans for item in spans[t.section].items}
     for table in fmt.tables:
         span = spans.get(table.section)
-        if span is not None:
-            read = READERS[table.layout](table, span.items, anchored=True)
-        else:
-            # Without its heading a table is looked for outside the other tables' sections.
+        read = READERS[table.layout](table, span.items, anchored=True) if span is not None else None
+        if read is None or not read.layout.found:
+            # Without its heading, or not under it (tables attached as a workbook), a table is looked
+            # for outside the other tables' sections.
             loose = [item for item in doc.items if id(item) not in claimed]
             read = READERS[table.layout](table, loose, anchored=False)
-            report.notes.append(f"未找到第{table.section}部分标题，表{table.number}在其余正文中查找")
+            where = "未找到第{0}部分标题" if span is None else "第{0}部分中没有表格"
+            report.notes.append(f"{where.format(table.section)}，表{table.number}在其余正文中查找")
         report.cells.update(read.cells)
         report.tables[table.key] = read.layout
         report.notes.extend(read.notes)

@@ -107,10 +107,14 @@ def read_title(text: str, where: Provenance | None = None) -> _Found | None:
 
 
 def _head(doc: Document) -> list[Paragraph]:
-    """The paragraphs before the report's body: its first section or table."""
+    """The paragraphs before the report's body (its first section); a table's cells count as
+    paragraphs (a page laid out in a table, a workbook's form)."""
     out: list[Paragraph] = []
     for item in doc.items[:_TITLE_SEARCH]:
-        if isinstance(item, TableRow) or _SECTION.match(nfkc(item.text)):
+        if isinstance(item, TableRow):
+            out += [Paragraph(text=c.text, source=c.source) for c in item.cells if c.text and not c.span_copy]
+            continue
+        if _SECTION.match(nfkc(item.text)):
             break
         out.append(item)
     return out

@@ -231,7 +231,7 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
         context = []
     printed = _in_order(table, rows, printed, read)
     matched = {row.key: (lrow, row) for lrow, row in printed if row is not None}
-    placed_by, unplaced = _align_rows(table, rows, printed, lambda r, width: width <= len(columns), read)
+    placed_by, unplaced = _align_rows(table, rows, printed, lambda r, width: width <= len(columns), read, anchored)
     matched.update({key: (lrow, next(r for r in rows if r.key == key)) for key, (lrow, _) in placed_by.items()})
     header = _header(columns, unmatched)
     present = header.columns
@@ -295,11 +295,14 @@ def _in_order(table: Table, rows: list[Row], printed: list[tuple[LogicalRow, Row
 
 
 def _align_rows(table: Table, rows: list[Row], printed: list[tuple[LogicalRow, Row | None]], fits,
-                read: TableRead) -> tuple[dict[str, tuple[LogicalRow, Placement]], str | None]:
+                read: TableRead, anchored: bool) -> tuple[dict[str, tuple[LogicalRow, Placement]], str | None]:
     """Place the printed rows no pattern recognised by the format's order (see parse.align).
 
     Returns the placed rows by format row key, and the note a missing row's cells carry when some
     printed figures could not be placed (their figures are not used; the parse notes each)."""
+    if not anchored:  # outside the table's section: only the rows between its first and last known rows
+        known = [i for i, (_, row) in enumerate(printed) if row is not None]
+        printed = printed[known[0]:known[-1] + 1] if known else []
     loose = [i for i, (_, row) in enumerate(printed) if row is None]
     if not loose:
         return {}, None
@@ -389,7 +392,7 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
         printed.append((lrow, row))
     printed = _in_order(table, block_rows, printed, read)
     matched = {row.key: lrow for lrow, row in printed if row is not None}
-    placed_by, unplaced = _align_rows(table, block_rows, printed, lambda r, n: n <= width[r.key], read)
+    placed_by, unplaced = _align_rows(table, block_rows, printed, lambda r, n: n <= width[r.key], read, anchored)
     matched.update({key: lrow for key, (lrow, _) in placed_by.items()})
     read.layout = TableLayout(found=bool(matched))
     for block, row in rows:
@@ -474,7 +477,7 @@ def read_line(table: Table, items: list[Item], anchored: bool = True) -> TableRe
     by_group: dict[str, LogicalRow] = {}
     pool: list[TextCell] = []
     first_source = None
-    header = [*rows, *columns]
+    header = rows  # its groups name table 四 alone; 总计 and the like head other tables too
     for lrow in logical_rows(items):
         if not anchored and lrow.labels:
             anchored = any(d.match_length(normalize_label(lrow.label)) for d in header)
