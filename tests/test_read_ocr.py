@@ -330,3 +330,39 @@ def test_a_pdf_pdfminer_cannot_parse_is_read_from_pdfiums_rendering(monkeypatch)
     assert doc.kind == "ocr"
     assert [row.texts for row in doc.rows][1] == ["本年新收", "12", "", "7", "0"]
     assert all(c.source.page == 1 for row in doc.rows for c in row.cells)
+
+
+def _stamped(image: Image.Image) -> Image.Image:
+    """A red seal printed over the table's figures: ring, star and words, ink over ink."""
+    seal = Image.new("RGB", image.size, "white")
+    draw = ImageDraw.Draw(seal)
+    cx, cy, radius = 300, 95, 70
+    draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], outline=(215, 30, 40), width=6)
+    draw.regular_polygon((cx, cy - 10, 22), 5, fill=(215, 30, 40))
+    draw.text((cx - 44, cy + 20), "政务公开专用章", font=ImageFont.truetype(FONT, 14), fill=(215, 30, 40))
+    return Image.fromarray(np.minimum(np.asarray(image), np.asarray(seal)))
+
+
+def test_a_red_seal_over_the_figures_is_taken_off_before_recognition():
+    from gongkai.read.ocr import remove_seals
+
+    stamped = _stamped(_tight_table())
+    pixels = np.asarray(stamped)
+    cleaned = remove_seals(pixels)
+
+    def red_ink(image: np.ndarray) -> int:
+        r, g, b = (image[..., i].astype(int) for i in range(3))
+        return int(((r - np.maximum(g, b) > 60) & (r > 120)).sum())
+
+    assert red_ink(pixels) > 500 and red_ink(cleaned) == 0
+    doc = read_image(_png(stamped), "stamped.png")
+    assert [row.texts for row in doc.rows] == [TIGHT[0], ["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]
+
+
+def test_red_text_lines_are_not_taken_for_seals():
+    from gongkai.read.ocr import remove_seals
+
+    image = Image.new("RGB", (600, 200), "white")
+    ImageDraw.Draw(image).text((20, 80), "东湖县人民政府办公室文件", font=ImageFont.truetype(FONT, 40), fill=(215, 30, 40))
+    pixels = np.asarray(image)
+    assert np.array_equal(remove_seals(pixels), pixels)

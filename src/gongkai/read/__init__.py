@@ -32,6 +32,7 @@ READERS: dict[str, str | Reader] = {
     "text": _text,
     "html": "gongkai.read.html:read_html",
     "docx": "gongkai.read.docx:read_docx",
+    "xlsx": "gongkai.read.xlsx:read_xlsx",
     "office": "gongkai.read.office:read_office",
     "pdf": "gongkai.read.pdf:read_pdf",
     "image": "gongkai.read.ocr:read_image",
@@ -44,9 +45,12 @@ def sniff(data: bytes, path: str | None = None) -> str:
     if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return "docx"  # the DOCX reader says so clearly when the zip is something else
+        from gongkai.read.xlsx import is_workbook
+
+        # The DOCX reader says so clearly when the zip is neither.
+        return "xlsx" if is_workbook(data) else "docx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "office"  # OLE2: .doc, .wps, .et
+        return "office"  # OLE2: .doc, .wps, .xls, .et
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")) or (
         head.startswith(b"RIFF") and head[8:12] == b"WEBP"
     ):

@@ -154,6 +154,8 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
     """One page image (H×W×3 RGB) → its items in reading order (and the tables found).
 
     Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
+    if rgb.ndim == 3:
+        rgb = remove_seals(rgb)
     gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
     angle = skew(gray)
     if angle:
@@ -172,6 +174,36 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
         glyphs += _split(box, grids)
     glyphs += _missed(rgb, grids, glyphs, found.text_height)
     return page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text, furniture)
+
+
+# Red seal ink: red well above green and blue. Black print under it stays black (dark in all three).
+_SEAL_RED = 60
+_SEAL_MIN_RED = 120
+
+
+def remove_seals(rgb: np.ndarray) -> np.ndarray:
+    """The image with red official seals (公章) turned white: the ring, the star and the words inside
+    it, wherever red ink forms a roughly round shape many characters wide. Red text lines (a red
+    letterhead) are thin and stay; black print under a seal stays, being dark in every channel."""
+    import cv2
+
+    channels = rgb.astype(np.int16)
+    red = (channels[..., 0] - np.maximum(channels[..., 1], channels[..., 2]) > _SEAL_RED) & \
+        (channels[..., 0] > _SEAL_MIN_RED)
+    if np.count_nonzero(red) < 50:
+        return rgb
+    joined = cv2.dilate(red.astype(np.uint8), np.ones((7, 7), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    least = max(40, min(rgb.shape[:2]) / 25)  # a seal is some 4 cm across; a character far less
+    out = rgb
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if w >= least and h >= least and 0.5 <= w / h <= 2:
+            if out is rgb:
+                out = rgb.copy()
+            area = out[y:y + h, x:x + w]
+            area[red[y:y + h, x:x + w]] = 255
+    return out
 
 
 def _missed(rgb: np.ndarray, grids: list[Grid], glyphs: list[Glyph], text_height: float) -> list[Glyph]:
