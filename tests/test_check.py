@@ -125,12 +125,13 @@ def test_two_blanks_in_one_row_and_column_cannot_all_be_inferred():
     c = "applications.new.natural_person"
     changed = with_value(with_value(with_value(report, a, None), b, None), c, None)
     findings = check_report(reparse(changed))
-    blank = {f.cells[0]: f for f in findings if f.rule == "F-blank"}
-    assert set(blank) == {a, b, c}
+    # One finding per column group: 自然人 (a and c), 法人或其他组织 (b).
+    blank = {tuple(sorted(f.cells)): f for f in findings if f.rule == "F-blank"}
+    assert set(blank) == {(a, c), (b,)}
+    assert "表三「自然人」列共 2 格为空，均可由合计关系推出" in blank[(a, c)].message
     # c is alone in its column balance; a is then determined by its column and b by its row.
-    assert blank[c].inferred == {c: report.value(c)}
-    assert blank[a].inferred == {a: report.value(a)}
-    assert blank[b].inferred == {b: report.value(b)}
+    assert blank[(a, c)].inferred == {a: report.value(a), c: report.value(c)}
+    assert blank[(b,)].inferred == {b: report.value(b)}
 
 
 def test_a_blank_no_sum_can_fill():
@@ -140,7 +141,7 @@ def test_a_blank_no_sum_can_fill():
     for key in keys:
         report = with_value(report, key, None)
     findings = [f for f in check_report(reparse(report)) if f.rule == "F-blank"]
-    assert {f.cells[0] for f in findings} == set(keys)
+    assert {k for f in findings for k in f.cells} == set(keys)
     assert all(f.inferred is None and "无法由合计关系推出" in f.message for f in findings)
 
 
