@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gongkai.check import engine, narrative
+from gongkai.check import engine, narrative, sections
 from gongkai.check.engine import Context, confidence_threshold, infer_blanks
 from gongkai.formats import Format, Rule, load_format
 from gongkai.model import Finding, Outcome, Report
@@ -22,7 +22,11 @@ CHECKS: dict[str, Callable[[Rule, Context], list[Outcome]]] = {
     "low_confidence": engine.check_low_confidence,
     "format_year": engine.check_format_year,
     "narrative": narrative.check_narrative,
+    "narrative_parts": narrative.check_narrative_parts,
+    "narrative_ratio": narrative.check_narrative_ratio,
     "narrative_conflict": narrative.check_narrative_conflict,
+    "section_order": sections.check_section_order,
+    "section_content": sections.check_section_content,
 }
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

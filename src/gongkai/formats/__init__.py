@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from gongkai.formats.subjects import Statements
 from gongkai.text import normalize_label
 
 
@@ -180,6 +181,7 @@ class Format(BaseModel):
     sections: tuple[Section, ...]
     tables: tuple[Table, ...]
     rules: tuple[Rule, ...] = Field(default=())
+    statements: Statements | None = None  # what the text states, for the narrative rules
 
     def table(self, key: str) -> Table:
         for table in self.tables:
