@@ -514,7 +514,8 @@ def check_narrative_ratio(rule: Rule, ctx: Context) -> list[Outcome]:
         fits = [v for v, _ in _candidates(base) if _share_fits(stated.value, v, printed, digits)]
         keys = list(dict.fromkeys(k for s in (stated, base) for r in readings(ctx, s)[:1] for k in r.keys))
         named = _BASE_WORDS.sub("", base_words)  # 占办结总数的: a base named, maybe not the whole
-        status = "passed" if fits else "uncertain" if stated.parent is None or named else "failed"
+        explained = any(_judge(ctx, s)[0] == "failed" for s in (stated, base) if s.subjects)
+        status = "passed" if fits else "uncertain" if stated.parent is None or named or explained else "failed"
         message = None
         if not fits:
             computed = stated.value / base.value * 100 if base.value else float("nan")
