@@ -408,3 +408,25 @@ def test_rule_docs_are_generated_from_the_format(shared):
     rules = (docs / "rules.md").read_text(encoding="utf-8")
     for rule in FMT.rules:
         assert f"`{rule.id}`" in rules
+
+
+def test_check_many_files_ends_with_one_summary_line(tmp_path, shared):
+    seeds = sorted((shared / "seeds").glob("00[0-4]_*.txt"))
+    run = subprocess.run([sys.executable, "-m", "gongkai", "check", *map(str, seeds), "--summary"],
+                         capture_output=True, text=True)
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(seeds) + 1
+    assert lines[3].endswith("：错误 1，警告 0，提示 0")  # 003: its 18 + 2 against 97
+    assert lines[-1] == "共 5 个文件：有错误 2 个，有警告 2 个"
+    assert run.returncode == 1
+
+
+def test_a_blank_template_is_a_few_findings_not_two_hundred():
+    from gongkai.render.template import blank_report, for_rendering
+
+    for format_id in ("2021", "2019"):
+        findings = check_report(for_rendering(blank_report(format_id), "template.yaml"))
+        # One per table: all of 表三 is one finding, and the missing text is not judged.
+        assert [f.rule for f in findings] == ["F-blank"] * 3
+        assert any(f.message.startswith("表三 7 列共 ") and "格为空" in f.message for f in findings)
+        assert all(len(f.locations) <= 5 for f in findings)

@@ -22,6 +22,7 @@ from gongkai.text import normalize_label, printed_as
 # crash on a 400-digit figure a broken parse produced.
 _LARGEST = 10**15
 _DEFAULT_THRESHOLD = 0.85
+_PLACES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,12 @@ class Context:
         return cell.label if cell else key
 
     def where(self, *keys: str) -> list[Provenance]:
-        out = []
+        out: dict[int, Provenance] = {}
         for key in keys:
             cell = self.report.cells.get(key)
-            if cell is not None and cell.provenance is not None and cell.provenance not in out:
-                out.append(cell.provenance)
-        return out
+            if cell is not None and cell.provenance is not None:
+                out.setdefault(id(cell.provenance), cell.provenance)
+        return list(out.values())
 
 
 def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str], *, message: str | None = None,
@@ -72,8 +73,10 @@ def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str
     values = {key: ctx.report.value(key) for key in cells}
     if ctx.previous is not None:
         values.update({f"prev:{key}": ctx.previous.value(key) for key in previous_cells})
-    return Outcome(rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells, values=values,
-                   expected=expected, found=found, reading=reading, locations=locations or [], inferred=inferred)
+    # Built from checked data: model_construct skips validating a table's worth of values per outcome.
+    return Outcome.model_construct(rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
+                                   values=values, expected=expected, found=found, reading=reading,
+                                   locations=locations or [], inferred=inferred)
 
 
 def figure(value: Number | None) -> str:
@@ -118,20 +121,28 @@ def _bindings(rule: Rule, ctx: Context) -> Iterator[dict[str, str]]:
 
 def expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
     """A rule's term (`-prev:table.row.$column`, with `*` wildcards) as the cells it stands for."""
+    canonical, optional = _term_cells(ctx.fmt.id, template, tuple(binding.items()))
+    # A row printed instead of its sub-rows (（六）其他处理 as one row) replaces them.
+    source = ctx.previous if template.lstrip("-").startswith("prev:") else ctx.report
+    if optional and source is not None and any(source.value(t.key) is not None for t in optional):
+        return list(optional)
+    return list(canonical)
+
+
+@lru_cache(maxsize=4096)
+def _term_cells(format_id: str, template: str, binding: tuple[tuple[str, str], ...]
+                ) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+    """A term's cells in the format, once per format: (canonical ones, optional ones)."""
     sign = -1 if template.startswith("-") else 1
     text = template.lstrip("-")
     previous = text.startswith("prev:")
     text = text.removeprefix("prev:")
-    for name, value in binding.items():
+    for name, value in binding:
         text = text.replace(f"${name}", value)
     if "*" not in text:
-        return [Term(text, sign, previous)]
-    canonical, optional = _keys_like(ctx.fmt.id, text)
-    # A row printed instead of its sub-rows (（六）其他处理 as one row) replaces them.
-    source = ctx.previous if previous else ctx.report
-    if source is not None and any(source.value(k) is not None for k in optional):
-        return [Term(k, sign, previous) for k in optional]
-    return [Term(k, sign, previous) for k in canonical]
+        return (Term(text, sign, previous),), ()
+    canonical, optional = _keys_like(format_id, text)
+    return tuple(Term(k, sign, previous) for k in canonical), tuple(Term(k, sign, previous) for k in optional)
 
 
 @lru_cache(maxsize=1024)
@@ -176,9 +187,15 @@ class _SumInstance:
         return self.lhs + self.rhs
 
 
-def _sum_instances(rule: Rule, ctx: Context) -> Iterator[_SumInstance]:
-    if rule.cross_year and ctx.previous is None:
-        return
+def _sum_instances(rule: Rule, ctx: Context) -> list[_SumInstance]:
+    """The rule's bindings with their terms, once per report (inference and checking both walk them)."""
+    key = f"sum:{rule.id}"
+    if key not in ctx.cache:
+        ctx.cache[key] = [] if rule.cross_year and ctx.previous is None else list(_expand_instances(rule, ctx))
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def _expand_instances(rule: Rule, ctx: Context) -> Iterator[_SumInstance]:
     for binding in _bindings(rule, ctx):
         lhs = [t for tpl in rule.lhs for t in expand(tpl, binding, ctx)]
         rhs = [t for tpl in rule.rhs for t in expand(tpl, binding, ctx)]
@@ -208,9 +225,18 @@ def _whole(value: Number) -> Number:
     return round(value) if float(value).is_integer() else value
 
 
+def _with_blanks(rule: Rule, ctx: Context) -> list[_SumInstance]:
+    """The rule's instances with a blank term: the only ones inference can learn from."""
+    key = f"blank-sum:{rule.id}"
+    if key not in ctx.cache:
+        ctx.cache[key] = [inst for inst in _sum_instances(rule, ctx)
+                          if any(ctx.value(t.key, t.previous) is None for t in inst.terms)]
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
 def _infer_pass(rule: Rule, ctx: Context) -> None:
     """Blank cells one sum determines: its one blank term, or several blank counts that must be 0."""
-    for inst in _sum_instances(rule, ctx):
+    for inst in _with_blanks(rule, ctx):
         terms = inst.terms
         values = [ctx.value(t.key, t.previous) for t in terms]
         if not all(comparable(v) for v in values if v is not None):
@@ -246,6 +272,7 @@ def infer_blanks(sums: list[Rule], ctx: Context) -> None:
     """What the sums determine of the blank cells, to a fixpoint: an inferred cell may complete
     another sum. The report itself is never changed."""
     for rule in sums:
+        _with_blanks(rule, ctx)  # before any value is inferred
         _infer_pass(rule, ctx)
     ctx.use_inferred = True
     try:
@@ -334,8 +361,45 @@ def _found_tables(ctx: Context) -> Iterator[tuple[Table, TableLayout]]:
             yield table, layout
 
 
+_TABLE_CELLS: dict[tuple[int, bool], tuple[Table, tuple[CellDef, ...]]] = {}
+
+
+def table_cells(table: Table, include_optional: bool = False) -> tuple[CellDef, ...]:
+    """A table's cells, kept by the table's identity (hashing a frozen table costs more than the lookup)."""
+    cached = _TABLE_CELLS.get((id(table), include_optional))
+    if cached is None or cached[0] is not table:
+        cached = (table, tuple(table.cells(include_optional)))
+        _TABLE_CELLS[(id(table), include_optional)] = cached
+    return cached[1]
+
+
 def _table_keys(table: Table) -> list[str]:
-    return [c.key for c in table.cells()]
+    return [c.key for c in table_cells(table)]
+
+
+_BY_LINE: dict[tuple[int, str], tuple[Table, dict[str, list[str]]]] = {}
+
+
+def _keys_by(table: Table, line: str) -> dict[str, list[str]]:
+    """A table's cell keys by row (line "row", optional rows included) or by column ("column")."""
+    cached = _BY_LINE.get((id(table), line))
+    if cached is None or cached[0] is not table:
+        grouped: dict[str, list[str]] = {}
+        for c in table_cells(table, include_optional=line == "row"):
+            grouped.setdefault(c.row.key if line == "row" else c.column.key, []).append(c.key)
+        cached = (table, grouped)
+        _BY_LINE[(id(table), line)] = cached
+    return cached[1]
+
+
+def _row_keys(table: Table, row_key: str, include_optional: bool = False) -> list[str]:
+    keys = _keys_by(table, "row").get(row_key, [])
+    row = next((r for r in table.all_rows if r.key == row_key), None)
+    return keys if include_optional or (row is not None and not row.optional) else []
+
+
+def _column_keys(table: Table, column_key: str) -> list[str]:
+    return _keys_by(table, "column").get(column_key, [])
 
 
 def _per_table(rule: Rule, ctx: Context, table: Table, failures: list[Outcome]) -> list[Outcome]:
@@ -360,7 +424,7 @@ def check_column_missing(rule: Rule, ctx: Context) -> list[Outcome]:
         failures = []
         for col_key in layout.missing_columns:
             col = next(c for c in table.blocks[0].columns if c.key == col_key)
-            keys = [c.key for c in table.cells() if c.column.key == col_key]
+            keys = _column_keys(table, col_key)
             failures.append(outcome(rule, ctx, "failed", keys,
                                     message=rule.message.format(table=table.number, column=col.label, count=len(keys)),
                                     expected=col.label, locations=[layout.provenance] if layout.provenance else []))
@@ -403,7 +467,7 @@ def check_total_only_rows(rule: Rule, ctx: Context) -> list[Outcome]:
             row_path = f"{table.key}.{row_key}"
             keys = total_only.get(row_path)
             if keys is None:
-                row_keys = [c.key for c in table.cells(include_optional=True) if c.row.key == row_key]
+                row_keys = _row_keys(table, row_key, include_optional=True)
                 out.append(outcome(rule, ctx, "passed", row_keys))
                 continue
             total_key = f"{row_path}.{total}"
@@ -435,7 +499,7 @@ def check_row_missing(rule: Rule, ctx: Context) -> list[Outcome]:
         for row in table.all_rows:
             if row.optional or row.key in printed or row.key in covered:
                 continue
-            keys = [c.key for c in table.cells() if c.row.key == row.key]
+            keys = _row_keys(table, row.key)
             failures.append(outcome(rule, ctx, "failed", keys, message=rule.message.format(table=table.number, row=row.label),
                                     expected=row.label))
         out += _per_table(rule, ctx, table, failures)
@@ -452,7 +516,7 @@ def check_blank_cells(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
     for table, layout in _found_tables(ctx):
         groups: dict[str, list[CellDef]] = {}
-        for cell in table.cells():
+        for cell in table_cells(table):
             if cell.row.key not in layout.rows or cell.column.key in layout.missing_columns or cell.key in covered:
                 continue  # reported as a missing row, column or total-only row
             groups.setdefault(_column_group(cell), []).append(cell)
@@ -499,7 +563,8 @@ def _blank_outcome(rule: Rule, ctx: Context, table: Table, group: str, blanks: l
             inference = "，无法由合计关系推出"
         if conflicts:
             inference += f"，{len(conflicts)} 格按不同的合计关系推出的数值互相矛盾"
-    locations = ctx.where(*keys) or [loc for c in blanks[:1] for loc in _row_location(ctx, c)]
+    # The first few places: enough to find the group, not a line per cell of a blank table.
+    locations = (ctx.where(*keys) or [loc for c in blanks[:1] for loc in _row_location(ctx, c)])[:_PLACES_SHOWN]
     return outcome(rule, ctx, "failed", keys, message=rule.message.format(cell=cells, inference=inference),
                    expected=inferred or None, locations=locations, inferred=inferred or None)
 
@@ -522,7 +587,7 @@ def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Outcome]:
             printed = layout.rows.get(row.key)
             if printed is None or printed_as(row.label, printed.label):
                 continue
-            keys = [c.key for c in table.cells(include_optional=True) if c.row.key == row.key]
+            keys = _row_keys(table, row.key, include_optional=True)
             failures.append(outcome(rule, ctx, "failed", keys,
                                     message=rule.message.format(table=table.number, official=row.label, printed=printed.label),
                                     expected=row.label, found=printed.label,
@@ -531,7 +596,7 @@ def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Outcome]:
             printed_col = layout.column_labels.get(col.key)
             if printed_col is None or normalize_label(printed_col) == normalize_label(col.label):
                 continue
-            keys = [c.key for c in table.cells() if c.column.key == col.key]
+            keys = _column_keys(table, col.key)
             failures.append(outcome(rule, ctx, "failed", keys,
                                     message=rule.message.format(table=table.number, official=col.label, printed=printed_col),
                                     expected=col.label, found=printed_col,

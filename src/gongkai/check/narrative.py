@@ -142,6 +142,8 @@ class Stated:
 
 
 def _mentions(g: Grammar, text: str, context: str) -> list[Mention]:
+    if not g.any_subject.search(text):
+        return []
     found = []
     for subject, words, needs in g.subjects:
         if needs is not None and not needs.search(context):

@@ -16,6 +16,14 @@ _HEADING = re.compile(r"^\s*#*\s*\**\s*(?P<num>[一二三四五六七八九十]{
 _SLACK = 8  # how much longer than the official title a printed variant may be
 
 
+_NO_TEXT = "未读取到报告正文"
+
+
+def has_text(ctx: Context) -> bool:
+    """Whether the report has any text: a data file or a blank template has none, and is not judged on it."""
+    return any(s.text.strip() for s in ctx.report.sections)
+
+
 def _strays(ctx: Context) -> list[tuple[str, str, Section]]:
     """(printed number, title, the section it stands in) of heading-like lines inside the sections."""
     out = []
@@ -34,8 +42,8 @@ def _titled(definition: SectionDef, title: str) -> bool:
 def check_section_order(rule: Rule, ctx: Context) -> list[Outcome]:
     """One instance per section of the format: present, numbered as the format numbers it, in order."""
     sections = ctx.report.sections
-    if not sections:  # no text was read (a data file, a table alone): nothing to judge
-        return [outcome(rule, ctx, "not_assessable", [], message="未读取到报告正文") for _ in ctx.fmt.sections]
+    if not has_text(ctx):
+        return [outcome(rule, ctx, "not_assessable", [], message=_NO_TEXT) for _ in ctx.fmt.sections]
     strays = _strays(ctx)
     order = [s.number for s in sections]
     out = []
@@ -75,8 +83,8 @@ def check_section_content(rule: Rule, ctx: Context) -> list[Outcome]:
     for number in rule.sections:
         section = ctx.report.section(number)
         locations = [section.provenance] if section and section.provenance else []
-        if section is None:
-            result = outcome(rule, ctx, "not_assessable", [], message=f"未找到第{number}部分")
+        if section is None or not has_text(ctx):
+            result = outcome(rule, ctx, "not_assessable", [], message=f"未找到第{number}部分" if has_text(ctx) else _NO_TEXT)
         else:
             text = re.sub(r"\s+", "", nfkc(section.text))
             shown = text if len(text) <= 40 else text[:39] + "…"
