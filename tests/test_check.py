@@ -314,9 +314,10 @@ def next_year(report: Report) -> Report:
                     following.cells[key].value += delta
                 break
     for doc in ("rules", "normative_documents"):
-        following.cells[f"proactive.{doc}.in_force"].value = (report.value(f"proactive.{doc}.in_force")
-                                                             + following.value(f"proactive.{doc}.issued")
-                                                             - following.value(f"proactive.{doc}.repealed"))
+        # What is in force now: last year's, plus what was issued, less what was repealed of them.
+        available = report.value(f"proactive.{doc}.in_force") + following.value(f"proactive.{doc}.issued")
+        following.cells[f"proactive.{doc}.repealed"].value = min(following.value(f"proactive.{doc}.repealed"), available)
+        following.cells[f"proactive.{doc}.in_force"].value = available - following.value(f"proactive.{doc}.repealed")
     return following
 
 

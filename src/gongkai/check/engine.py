@@ -9,12 +9,10 @@ messages are Chinese templates from the rule definitions.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from gongkai.formats import CellDef, Format, Rule, Table, load_format
+from gongkai.formats import CellDef, Format, Rule, Table, Term, match_keys, split_term
 from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableLayout
 from gongkai.text import normalize_label, printed_as
 
@@ -23,13 +21,6 @@ from gongkai.text import normalize_label, printed_as
 _LARGEST = 10**15
 _DEFAULT_THRESHOLD = 0.85
 _PLACES_SHOWN = 5
-
-
-@dataclass(frozen=True)
-class Term:
-    key: str
-    sign: int  # +1 or -1
-    previous: bool  # read from last year's report
 
 
 @dataclass
@@ -121,7 +112,7 @@ def _bindings(rule: Rule, ctx: Context) -> Iterator[dict[str, str]]:
 
 def expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
     """A rule's term (`-prev:table.row.$column`, with `*` wildcards) as the cells it stands for."""
-    canonical, optional = _term_cells(ctx.fmt.id, template, tuple(binding.items()))
+    canonical, optional = _term_cells(ctx.fmt, template, tuple(binding.items()))
     # A row printed instead of its sub-rows (（六）其他处理 as one row) replaces them.
     source = ctx.previous if template.lstrip("-").startswith("prev:") else ctx.report
     if optional and source is not None and any(source.value(t.key) is not None for t in optional):
@@ -129,28 +120,24 @@ def expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
     return list(canonical)
 
 
-@lru_cache(maxsize=4096)
-def _term_cells(format_id: str, template: str, binding: tuple[tuple[str, str], ...]
+def _term_cells(fmt: Format, template: str, binding: tuple[tuple[str, str], ...]
                 ) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
     """A term's cells in the format, once per format: (canonical ones, optional ones)."""
-    sign = -1 if template.startswith("-") else 1
-    text = template.lstrip("-")
-    previous = text.startswith("prev:")
-    text = text.removeprefix("prev:")
-    for name, value in binding:
-        text = text.replace(f"${name}", value)
-    if "*" not in text:
-        return (Term(text, sign, previous),), ()
-    canonical, optional = _keys_like(format_id, text)
-    return tuple(Term(k, sign, previous) for k in canonical), tuple(Term(k, sign, previous) for k in optional)
+    memo = ("check-term", template, binding)
+    if memo not in fmt.memo:
+        sign, previous, text = split_term(template, dict(binding))
+        if "*" not in text:
+            fmt.memo[memo] = ((Term(text, sign, previous),), ())
+        else:
+            canonical, optional = _keys_like(fmt, text)
+            fmt.memo[memo] = (tuple(Term(k, sign, previous) for k in canonical),
+                              tuple(Term(k, sign, previous) for k in optional))
+    return fmt.memo[memo]
 
 
-@lru_cache(maxsize=1024)
-def _keys_like(format_id: str, wildcard: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _keys_like(fmt: Format, wildcard: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The format's cell keys a wildcard term matches: (canonical ones, optional ones)."""
-    fmt = load_format(format_id)
-    pattern = re.compile("^" + re.escape(wildcard).replace(r"\*", r"[^.]+") + "$")
-    keys = [k for k in fmt.all_cells if pattern.match(k)]
+    keys = match_keys(fmt, wildcard)
     return (tuple(k for k in keys if not fmt.all_cells[k].row.optional),
             tuple(k for k in keys if fmt.all_cells[k].row.optional))
 

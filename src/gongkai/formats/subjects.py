@@ -7,11 +7,7 @@ those carried over): a statement passes when one of them fits the tables.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from gongkai.formats.schema import Strict as _Strict
 
 
 class Reading(_Strict):
