@@ -311,3 +311,41 @@ def test_a_report_without_text_is_not_judged_on_its_sections():
     report.sections = []
     found = [o for o in evaluate(report) if o.rule.startswith("S-")]
     assert found and {o.status for o in found} == {"not_assessable"}
+
+
+# --- the data and the seeds ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("format_id", ["2021", "2019"])
+def test_the_statements_name_only_cells_and_rules_the_format_has(format_id):
+    from gongkai.formats import load_format, match_keys, split_term
+
+    fmt = load_format(format_id)
+    narrative_rules = {r.id for r in fmt.rules if r.kind == "narrative"}
+    columns = {c.key for t in fmt.tables for b in t.blocks for c in b.columns}
+    for subject in fmt.statements.subjects:
+        assert subject.rule in narrative_rules, subject.key
+        assert set(subject.columns) <= columns, subject.key
+        assert subject.joins is None or subject.joins in {s.key for s in fmt.statements.subjects}
+        terms = [t for r in subject.readings for t in r.terms] + [t for a in subject.all_of for t in a.terms]
+        for term in terms:
+            assert match_keys(fmt, split_term(term)[2]), f"{subject.key}: {term}"
+
+
+def test_the_seeds_statements(shared):
+    from gongkai.parse import parse_file
+
+    def outcomes(name):
+        report = parse_file(str(next((shared / "seeds").glob(f"{name}_*.txt"))))
+        return [(o.rule, o.status) for o in evaluate(report) if o.rule.startswith("N-") and o.rule != "N-fees"
+                and o.status != "not_assessable"]
+
+    # 西峡县: 共收到依申请公开事项 125 件，其中予以公开 69 项，部分公开 2 件，不予公开 5 件，无法提供 48 件，其他情况处理 1 件。
+    xixia = outcomes("000")
+    assert {rule for rule, _ in xixia} >= {"N-applications", "N-granted", "N-partially-granted", "N-withheld",
+                                            "N-unable", "N-not-processed", "N-parts"}
+    assert {status for _, status in xixia} == {"passed"}
+    # 南阳示范区: 收到 18 件，市转交 2 件 against 97 (either reading); 其中行政复议 1 件，行政诉讼 1 件 agree.
+    nanyang = outcomes("003")
+    assert ("N-applications", "failed") in nanyang
+    assert ("N-review", "passed") in nanyang and ("N-litigation", "passed") in nanyang
+    assert [status for rule, status in nanyang if status != "passed"] == ["failed"]

@@ -113,3 +113,16 @@ def test_figures_beyond_any_range_are_reported_not_crashed_on():
     assert ("A3-row-total", "uncertain") in bad and ("A4-total", "uncertain") in bad
     assert not [s for r, s in bad if s == "passed" and r.startswith("A")]
     assert any("超出" in f.message for f in check_report(huge))
+
+
+def test_findings_are_ranked_errors_first_then_by_table():
+    report = synth_report(8)
+    broken = with_value(report, "appeals.review.upheld", report.value("appeals.review.upheld") + 2)  # 表四, error
+    broken = with_value(broken, "applications.new.natural_person", None)  # 表三, warning (blank)
+    key = "applications.granted.commercial_enterprise"
+    broken = with_value(broken, key, broken.value(key) + 3)  # 表三, errors
+    findings = check_report(reparse(broken))
+    order = [(f.severity, f.cells[0].split(".")[0]) for f in findings]
+    assert order == sorted(order, key=lambda x: ({"error": 0, "warning": 1, "info": 2}[x[0]],
+                                                 ["proactive", "applications", "appeals"].index(x[1])))
+    assert order[0] == ("error", "applications") and ("error", "appeals") in order and order[-1][0] == "warning"
