@@ -58,10 +58,10 @@ class Context:
 def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str], *, message: str | None = None,
             expected=None, found=None, locations: list[Provenance] | None = None,
             inferred: dict[str, Number] | None = None, reading: str | None = None,
-            previous_cells: Iterable[str] = ()) -> Outcome:
+            previous_cells: Iterable[str] = (), values: dict[str, Number | None] | None = None) -> Outcome:
     """One rule instance's outcome, with the values of the cells it read (last year's as prev:key)."""
     cells = list(dict.fromkeys(cells))
-    values = {key: ctx.report.value(key) for key in cells}
+    values = {key: ctx.report.value(key) for key in cells} if values is None else dict(values)
     if ctx.previous is not None:
         values.update({f"prev:{key}": ctx.previous.value(key) for key in previous_cells})
     # Built from checked data: model_construct skips validating a table's worth of values per outcome.
@@ -95,28 +95,36 @@ def close(a: Number, b: Number) -> bool:
 # ---- sums ------------------------------------------------------------------------------------
 
 
-def _bindings(rule: Rule, ctx: Context) -> Iterator[dict[str, str]]:
-    if rule.for_each is None:
-        yield {}
-        return
-    table = ctx.fmt.table(rule.for_each.table)
-    if rule.for_each.over == "columns":
-        for col in table.blocks[0].columns:
-            yield {"column": col.key}
-    else:
-        for row in table.all_rows:
-            if row.optional and not any(k.startswith(f"{table.key}.{row.key}.") for k in ctx.report.cells):
-                continue
-            yield {"row": row.key}
+def _plan(rule: Rule, fmt: Format) -> list[tuple[dict[str, str], str | None, list, list]]:
+    """The rule's bindings with each term's cells, once per format: (binding, the optional row the
+    binding is, lhs and rhs as (canonical, optional) cells per term)."""
+    memo = ("check-plan", rule.id)
+    if memo not in fmt.memo:
+        plan = []
+        optional_rows = {}
+        if rule.for_each is not None and rule.for_each.over == "rows":
+            table = fmt.table(rule.for_each.table)
+            optional_rows = {row.key: f"{table.key}.{row.key}." for row in table.all_rows if row.optional}
+        for binding in rule.bindings(fmt):
+            items = tuple(binding.items())
+            plan.append((binding, optional_rows.get(binding.get("row", "")),
+                         [_term_cells(fmt, tpl, items) for tpl in rule.lhs],
+                         [_term_cells(fmt, tpl, items) for tpl in rule.rhs]))
+        fmt.memo[memo] = plan
+    return fmt.memo[memo]
 
 
 def expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
     """A rule's term (`-prev:table.row.$column`, with `*` wildcards) as the cells it stands for."""
-    canonical, optional = _term_cells(ctx.fmt, template, tuple(binding.items()))
-    # A row printed instead of its sub-rows (（六）其他处理 as one row) replaces them.
-    source = ctx.previous if template.lstrip("-").startswith("prev:") else ctx.report
-    if optional and source is not None and any(source.value(t.key) is not None for t in optional):
-        return list(optional)
+    return _choose(_term_cells(ctx.fmt, template, tuple(binding.items())), ctx)
+
+
+def _choose(cells: tuple[tuple[Term, ...], tuple[Term, ...]], ctx: Context) -> list[Term]:
+    canonical, optional = cells
+    if optional:  # a row printed instead of its sub-rows (（六）其他处理 as one row) replaces them
+        source = ctx.previous if optional[0].previous else ctx.report
+        if source is not None and any(source.value(t.key) is not None for t in optional):
+            return list(optional)
     return list(canonical)
 
 
@@ -183,9 +191,11 @@ def _sum_instances(rule: Rule, ctx: Context) -> list[_SumInstance]:
 
 
 def _expand_instances(rule: Rule, ctx: Context) -> Iterator[_SumInstance]:
-    for binding in _bindings(rule, ctx):
-        lhs = [t for tpl in rule.lhs for t in expand(tpl, binding, ctx)]
-        rhs = [t for tpl in rule.rhs for t in expand(tpl, binding, ctx)]
+    for binding, optional_row, lhs_cells, rhs_cells in _plan(rule, ctx.fmt):
+        if optional_row is not None and not any(k.startswith(optional_row) for k in ctx.report.cells):
+            continue  # an optional row the report does not print
+        lhs = [t for cells in lhs_cells for t in _choose(cells, ctx)]
+        rhs = [t for cells in rhs_cells for t in _choose(cells, ctx)]
         sources = [ctx.previous if t.previous else ctx.report for t in lhs + rhs]
         if any(t.key not in s.cells for t, s in zip(lhs + rhs, sources, strict=True)):
             continue  # a cell this report's format does not have
@@ -389,9 +399,18 @@ def _column_keys(table: Table, column_key: str) -> list[str]:
     return _keys_by(table, "column").get(column_key, [])
 
 
+def _table_values(ctx: Context, table: Table) -> dict[str, Number | None]:
+    """A table's values, read once per report for the outcomes that name the whole table."""
+    key = f"values:{table.key}"
+    if key not in ctx.cache:
+        ctx.cache[key] = {k: ctx.report.value(k) for k in _table_keys(table)}
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
 def _per_table(rule: Rule, ctx: Context, table: Table, failures: list[Outcome]) -> list[Outcome]:
     """A completeness rule's instance is a table: its failures, or one pass naming the table's cells."""
-    return failures or [outcome(rule, ctx, "passed", _table_keys(table), expected=f"表{table.number}")]
+    return failures or [outcome(rule, ctx, "passed", _table_keys(table), expected=f"表{table.number}",
+                                values=_table_values(ctx, table))]
 
 
 def check_table_missing(rule: Rule, ctx: Context) -> list[Outcome]:
@@ -401,7 +420,8 @@ def check_table_missing(rule: Rule, ctx: Context) -> list[Outcome]:
         found = layout is not None and layout.found
         message = None if found else rule.message.format(table=table.number, title=table.title)
         out.append(outcome(rule, ctx, "passed" if found else "failed", _table_keys(table), message=message,
-                           expected=f"表{table.number}", found=f"表{table.number}" if found else None))
+                           expected=f"表{table.number}", found=f"表{table.number}" if found else None,
+                           values=_table_values(ctx, table)))
     return out
 
 
