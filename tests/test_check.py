@@ -431,3 +431,20 @@ def test_a_blank_template_is_a_few_findings_not_two_hundred():
         assert [f.rule for f in findings] == ["F-blank"] * 3
         assert any(f.message.startswith("表三 7 列共 ") and "格为空" in f.message for f in findings)
         assert all(len(f.locations) <= 5 for f in findings)
+
+
+def test_blank_columns_are_one_finding_per_column_group():
+    # A report printing only 自然人 and 总计: the five 法人或其他组织 columns blank in every row.
+    report = synth_report(6).model_copy(deep=True)
+    orgs = [c.key for c in FMT.table("applications").blocks[0].columns if c.group == "法人或其他组织"]
+    for row in FMT.table("applications").all_rows:
+        if row.optional:
+            continue
+        report.cells[f"applications.{row.key}.natural_person"].value = report.value(f"applications.{row.key}.total")
+        for col in orgs:
+            report.cells[f"applications.{row.key}.{col}"].value = None
+    findings = check_report(reparse(report))
+    blank = [f for f in findings if f.rule == "F-blank"]
+    assert [f.message for f in blank] == ["表三 法人或其他组织 5 列共 125 格为空，均可由合计关系推出为 0"]
+    assert len(blank[0].cells) == 125 and set(blank[0].inferred.values()) == {0}
+    assert rules_fired(findings, "error") == set()
