@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from gongkai.formats import CellDef, Format, Rule, Table, Term, match_keys, split_term
 from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableLayout
-from gongkai.text import normalize_label, printed_as
+from gongkai.text import figure_text, normalize_label, printed_as
 
 # Figures beyond this are not compared: floats lose whole units there, and a checker must not
 # crash on a 400-digit figure a broken parse produced.
@@ -71,12 +71,11 @@ def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str
 
 
 def figure(value: Number | None) -> str:
+    """A figure in a message: as every output prints it; 空 for none; never an error for one out of range."""
     if value is None:
         return "空"
-    if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
     try:
-        return str(value)
+        return figure_text(value) or "（超出范围的数字）"
     except ValueError:  # more digits than Python prints
         return "（位数过多的数字）"
 
