@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
             "--to", "-t", metavar="text|json", help="text：供人阅读；json：每个文件一行 JSON")] = CheckOutput.text,
         report_format: ReportFormatOpt = None,
         old_format: Annotated[CheckOutput | None, typer.Option("--format", "-f", hidden=True)] = None,
-        summary: Annotated[bool, typer.Option("--summary", help="每个文件只列一行问题数，最后一行汇总")] = False,
+        summary: Annotated[bool, typer.Option("--summary", metavar="", help="每个文件只列一行问题数，最后一行汇总")] = False,
     ) -> None:
         """核查报告：勾稽关系、完整性与格式、正文与表格一致性、正文结构、跨年度衔接。
 
