@@ -54,6 +54,18 @@ def parse_paths(paths: list[Path], format_id: str | None = None):
             yield path, None
 
 
+def parse_pages(paths: list[Path], format_id: str | None = None):
+    """Yield the one (first path, Report | None) that page images make; a failure is reported on stderr."""
+    from gongkai.parse import parse
+    from gongkai.read import read_pages
+
+    try:
+        yield paths[0], parse(read_pages(paths), format_id)
+    except LoadError as exc:
+        _error(exc.path or str(paths[0]), exc.problem)
+        yield paths[0], None
+
+
 FilesArg = Annotated[list[Path], typer.Argument(help="报告文件 (TXT, Markdown, HTML, DOCX, DOC/WPS, PDF, 图片)")]
 FormatOpt = Annotated[str | None, typer.Option("--report-format", help="强制使用的报告格式 (2021/2019)；默认自动识别")]
 
@@ -64,10 +76,12 @@ def parse(
     format: Annotated[ParseOutput, typer.Option(
         "--format", "-f", help="json: 每个文件一行 JSON；table: 三张表；full: 含原文与出处")] = ParseOutput.json,
     report_format: FormatOpt = None,
+    pages: Annotated[bool, typer.Option("--pages", help="所列图片是同一份报告的各页（按所列顺序）")] = False,
 ) -> None:
-    """读取报告，输出三张表的数据。"""
+    """读取报告，输出三张表的数据。一个图片文件夹或图片压缩包读作一份报告。"""
     failed = 0
-    for _path, report in parse_paths(files, report_format):
+    results = list(parse_pages(files, report_format)) if pages else parse_paths(files, report_format)
+    for _path, report in results:
         if report is None:
             failed += 1
             continue
@@ -80,7 +94,7 @@ def parse(
 
             print_report(report)
     if failed:
-        raise typer.Exit(code=2 if failed == len(files) else 1)
+        raise typer.Exit(code=2 if failed == (1 if pages else len(files)) else 1)
 
 
 # Each group of commands lives in a module of this package with `register(app)`; the modules

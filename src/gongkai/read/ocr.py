@@ -88,6 +88,42 @@ def engine() -> Any:
 
 
 def read_image(data: bytes, path: str | None = None) -> Document:
+    return read_pages([(path, data)], path)
+
+
+def read_pages(pages: list[tuple[str | None, bytes]], path: str | None = None) -> Document:
+    """Images, each of one page or more (TIFF frames), read as the pages of one report in order."""
+    from PIL import Image
+
+    items: list[Item] = []
+    previous: PageContent | None = None
+    margins: set[str] = set()
+    tables = 0
+    number = 0
+    for name, data in pages:
+        try:
+            for frame in _frames(data, name):
+                number += 1
+                if number > MAX_PAGES:
+                    raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
+                pixels, ratio = _rgb(frame)
+                content = ocr_image(pixels, number, tables, scale=1 / ratio, furniture=margins)  # boxes in the file's pixels
+                append_page(items, previous, content)
+                previous = content
+                tables += content.tables
+                margins |= content.margins
+        except LoadError as exc:
+            raise LoadError(name, exc.problem) from exc
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise LoadError(name, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
+    if not items:
+        raise LoadError(path, "图片中未识别出文字 (no text recognised in the image)")
+    return Document(path=path, kind="ocr", items=items,
+                    text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
+
+
+def _frames(data: bytes, path: str | None):
+    """The frames of an image file (a TIFF's pages), the first turned upright as its EXIF says."""
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     try:
@@ -101,28 +137,8 @@ def read_image(data: bytes, path: str | None = None) -> Document:
         raise LoadError(path, f"无法识别的图片文件 (cannot decode image: {exc})") from exc
     if width * height > MAX_PIXELS:
         raise LoadError(path, f"图片过大：{width}×{height} 像素 (image too large)")
-    items: list[Item] = []
-    previous: PageContent | None = None
-    margins: set[str] = set()
-    tables = 0
-    try:
-        for number, frame in enumerate(ImageSequence.Iterator(image), 1):
-            if number > MAX_PAGES:
-                raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
-            pixels, ratio = _rgb(ImageOps.exif_transpose(frame) if number == 1 else frame)
-            content = ocr_image(pixels, number, tables, scale=1 / ratio, furniture=margins)  # boxes in the file's pixels
-            append_page(items, previous, content)
-            previous = content
-            tables += content.tables
-            margins |= content.margins
-    except LoadError as exc:
-        raise LoadError(path, exc.problem) from exc
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise LoadError(path, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
-    if not items:
-        raise LoadError(path, "图片中未识别出文字 (no text recognised in the image)")
-    return Document(path=path, kind="ocr", items=items,
-                    text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
+    for number, frame in enumerate(ImageSequence.Iterator(image), 1):
+        yield ImageOps.exif_transpose(frame) if number == 1 else frame
 
 
 def _rgb(frame) -> tuple[np.ndarray, float]:
