@@ -421,3 +421,20 @@ def test_a_folder_or_a_zip_of_page_images_reads_in_the_names_natural_order(tmp_p
             z.write(folder / page, f"scans/{page}")
     assert sniff(archive.read_bytes()) == "pages"
     assert [r.texts for r in read(archive).rows] == [r.texts for r in doc.rows]
+
+
+def test_a_table_photographed_at_an_angle_is_made_rectangular_from_its_lines():
+    import cv2
+
+    from gongkai.read.ocr import perspective
+
+    flat = np.asarray(_tight_table())
+    height, width = flat.shape[:2]
+    corners = np.float32([[20, 20], [width - 20, 20], [width - 20, height - 20], [20, height - 20]])
+    photographed = np.float32([[45, 30], [width - 35, 18], [width - 15, height - 16], [22, height - 28]])
+    tilted = cv2.warpPerspective(flat, cv2.getPerspectiveTransform(corners, photographed), (width, height),
+                                 borderValue=(255, 255, 255))
+    assert perspective(np.asarray(Image.fromarray(tilted).convert("L"))) is not None
+    assert perspective(np.asarray(_tight_table().convert("L"))) is None  # a flat scan is left alone
+    doc = read_image(_png(Image.fromarray(tilted)), "photo.png")
+    assert [row.texts for row in doc.rows] == [TIGHT[0], ["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]

@@ -173,6 +173,9 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
     if rgb.ndim == 3:
         rgb = remove_seals(rgb)
     gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
+    if (flat := perspective(gray)) is not None:
+        rgb = _warp(rgb, flat)
+        gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
     angle = skew(gray)
     if angle:
         rgb = _rotate(rgb, -angle)  # turned back level
@@ -424,6 +427,58 @@ def ruling(gray: np.ndarray) -> Ruling:
         lines[area] |= horizontal[area] > 0
     lines = cv2.dilate(lines.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))) > 0
     return Ruling(tables, lines, text_height)
+
+
+# A table whose corners stand this far (in pixels) from a rectangle's is photographed at an angle.
+_KEYSTONE = 4.0
+
+
+def perspective(gray: np.ndarray) -> np.ndarray | None:
+    """The 3×3 transform that makes a photographed table rectangular again, from its ruling lines:
+    the table's grid is the page's largest connected stroke, and its outline a quadrilateral.
+    None when the page has no table, or its table is already a rectangle (a scan; a slight turn
+    is skew()'s)."""
+    import cv2
+
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count < 2:
+        return None
+    label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    w, h = stats[label, 2:4]
+    if w * h < 0.1 * gray.size:
+        return None  # the largest stroke is no table
+    contours, _ = cv2.findContours((labels == label).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+    if len(quad) != 4:
+        return None
+    # Corners in order: top-left, top-right, bottom-right, bottom-left.
+    by_sum, by_diff = quad.sum(axis=1), np.diff(quad, axis=1).ravel()
+    corners = np.array([quad[np.argmin(by_sum)], quad[np.argmin(by_diff)], quad[np.argmax(by_sum)],
+                        quad[np.argmax(by_diff)]], dtype=np.float32)
+    width = max(np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3]))
+    height = max(np.linalg.norm(corners[3] - corners[0]), np.linalg.norm(corners[2] - corners[1]))
+    left, top = corners[:, 0].min(), corners[:, 1].min()
+    target = np.array([[left, top], [left + width, top], [left + width, top + height], [left, top + height]],
+                      dtype=np.float32)
+    if np.abs(corners - target).max() < _KEYSTONE or _is_turned(corners):
+        return None
+    return cv2.getPerspectiveTransform(corners, target)
+
+
+def _is_turned(corners: np.ndarray) -> bool:
+    """Whether the outline is a rectangle turned (every side as long as its opposite): skew()'s case."""
+    sides = [np.linalg.norm(corners[(i + 1) % 4] - corners[i]) for i in range(4)]
+    return abs(sides[0] - sides[2]) < _KEYSTONE and abs(sides[1] - sides[3]) < _KEYSTONE
+
+
+def _warp(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    import cv2
+
+    height, width = rgb.shape[:2]
+    return cv2.warpPerspective(rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                               borderValue=(255, 255, 255))
 
 
 # A scan turned by less than this is left as it is; by more than the maximum, it is not a skew.
