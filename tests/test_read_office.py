@@ -110,11 +110,11 @@ def test_a_conversion_that_overruns_is_killed():
 
 def test_without_libreoffice_the_error_says_so(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(LoadError, match=r"需要安装 LibreOffice 才能读取 DOC/WPS 文件 \(LibreOffice not found\)") as caught:
+    with pytest.raises(LoadError, match=r"需要安装 LibreOffice 才能读取 DOC/WPS/XLS 文件 \(LibreOffice not found\)") as caught:
         read_office(OLE2_HEADER + "WordDocument".encode("utf-16-le") + bytes(512), "old.wps")
     assert caught.value.path == "old.wps"
 
 
 def test_what_is_neither_ole2_nor_rtf_is_not_sent_to_libreoffice():
-    with pytest.raises(LoadError, match="不是 DOC/WPS/RTF 文件"):
+    with pytest.raises(LoadError, match="不是 DOC/WPS/XLS/RTF 文件"):
         read_office(b"just some text", "notes.doc")

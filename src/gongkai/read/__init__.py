@@ -117,6 +117,8 @@ def read_pages(paths: list[str | os.PathLike[str]], name: str | None = None) -> 
     """Page images read as one report, in the order given (`gongkai parse --pages p1.jpg p2.jpg`)."""
     from gongkai.read.ocr import read_pages as ocr_pages
 
+    if not paths:
+        raise LoadError(name, "没有页面图片 (no page images)")
     pages = []
     for path in paths:
         p = Path(path)
