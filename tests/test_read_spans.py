@@ -62,3 +62,30 @@ def test_numbers_with_their_units_parse():
     assert [parse_number(t) for t in ("251000元", "25.1万元", "￥1,200", "3 件", "12个", "45%", "2（件）", "1.5亿元")] \
         == [251000, 25.1, 1200, 3, 12, 45, 2, 1.5]
     assert [parse_number(t) for t in ("元", "约3件", "3-5")] == [None, None, None]
+
+
+def test_a_docx_header_cell_merged_over_two_columns():
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("东湖县人民政府2020年政府信息公开工作年度报告")
+    document.add_paragraph("二、主动公开政府信息情况")
+    table = document.add_table(rows=3, cols=5)
+    table.cell(0, 0).text = "第二十条第（一）项"
+    table.cell(0, 0).merge(table.cell(0, 4))
+    for c, text in enumerate(["信息内容", "本年新制作数量", "本年新公开数量", "", "对外公开总数量"]):
+        table.cell(1, c).text = text
+    table.cell(1, 2).merge(table.cell(1, 3))
+    for c, text in enumerate(["规章", "2", "", "3", "40"]):
+        table.cell(2, c).text = text
+    document.add_paragraph("三、收到和处理政府信息公开申请情况")
+    apps = document.add_table(rows=1, cols=8)
+    for c, text in enumerate(["一、本年新收政府信息公开申请数量", "1", "0", "0", "0", "0", "0", "1"]):
+        apps.cell(0, c).text = text
+    out = io.BytesIO()
+    document.save(out)
+    r = parse(read_bytes(out.getvalue(), "report.docx"))
+    assert r.format == "2019"
+    assert [r.value(f"proactive.rules.{c}") for c in ("created", "published", "published_total")] == [2, 3, 40]
