@@ -166,3 +166,16 @@ def calendar_with(local_files: Iterable[str | Path] = ()) -> Calendar:
     if not files:
         return national_calendar()
     return Calendar(local=tuple(load_local_holidays(f) for f in files))
+
+
+def working_days_between(start: dt.date, end: dt.date, calendar: Calendar | None = None) -> int:
+    """Working days after `start` up to and including `end`; negative when `end` is before `start`
+    (how many working days a date is overdue)."""
+    calendar = calendar or national_calendar()
+    if end < start:
+        return -working_days_between(end, start, calendar)
+    days, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        days += calendar.is_workday(day)
+    return days
