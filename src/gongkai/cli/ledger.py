@@ -1,0 +1,258 @@
+"""`gongkai ledger …`: the 依申请公开 ledger, the register and the appeals from the command line.
+
+No `from __future__ import annotations`: typer reads the annotations when the commands are defined."""
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", envvar="GONGKAI_DB", help="数据库：SQLite 文件路径或 PostgreSQL URL（默认当前目录下的 gongkai.db）")]
+HolidaysOpt = Annotated[list[Path] | None, typer.Option("--holidays", help="本地节假日文件（格式同 ledger/data/calendars/*.yaml）")]
+
+
+def _fail(problem: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"gongkai: {problem}", err=True)
+    return typer.Exit(code=code)
+
+
+def _date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise _fail(f"{what}「{text}」不是日期（应为 YYYY-MM-DD）") from exc
+
+
+def _engine(db: str | None):
+    from gongkai.store.db import StoreError, connect
+
+    try:
+        return connect(db)
+    except StoreError as exc:
+        raise _fail(f"{exc.db}: {exc.problem}") from exc
+
+
+def _calendar(holidays: list[Path] | None):
+    from gongkai.ledger.workdays import CalendarError, calendar_with
+
+    try:
+        return calendar_with(holidays or [])
+    except CalendarError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def register(app: typer.Typer) -> None:
+    ledger = typer.Typer(no_args_is_help=True, help="依申请公开台账、主动公开登记、复议诉讼登记：生成年度报告的表二、表三、表四。")
+    app.add_typer(ledger, name="ledger")
+
+    from gongkai.ledger.roles import LedgerError
+    from gongkai.ledger.workdays import CalendarError
+
+    problems = (LedgerError, CalendarError)
+
+    @ledger.command("due")
+    def due(received: Annotated[str, typer.Argument(help="收到申请之日 YYYY-MM-DD")],
+            days: Annotated[int, typer.Option("--days", help="工作日数")] = 20,
+            holidays: HolidaysOpt = None) -> None:
+        """按工作日计算答复期限并说明计算过程（第三十三条：20 个工作日）。"""
+        from gongkai.ledger.deadlines import due_after
+
+        try:
+            deadline = due_after(_date(received, "收到日期"), days, _calendar(holidays))
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(deadline.due_on.isoformat())
+        typer.echo(deadline.explanation)
+
+    @ledger.command("add")
+    def add(body: Annotated[str, typer.Option("--body", help="台账所属机关")],
+            applicant_type: Annotated[str, typer.Option("--type", help="申请人类型（表三的列键，如 natural_person）")],
+            channel: Annotated[str, typer.Option("--channel", help="当面 / 邮寄 / 网络 / 传真")],
+            submitted: Annotated[str | None, typer.Option("--submitted", help="当面提交之日")] = None,
+            signed_for: Annotated[str | None, typer.Option("--signed-for", help="邮寄：签收之日")] = None,
+            confirmed: Annotated[str | None, typer.Option("--confirmed", help="网络、传真、平常信函：确认之日")] = None,
+            name: Annotated[str | None, typer.Option("--name", help="申请人姓名或名称")] = None,
+            contact: Annotated[str | None, typer.Option("--contact")] = None,
+            content: Annotated[str | None, typer.Option("--content", help="申请内容")] = None,
+            number: Annotated[str | None, typer.Option("--number", help="登记编号")] = None,
+            handler: Annotated[str | None, typer.Option("--handler", help="承办人")] = None,
+            db: DbOpt = None) -> None:
+        """登记一件政府信息公开申请（收到申请之日按第三十一条确定）。"""
+        from gongkai.ledger.deadlines import receipt_date, reply_deadline
+        from gongkai.ledger.models import Application, Channel
+        from gongkai.ledger.store import create_application
+
+        try:
+            received, why = receipt_date(Channel(channel), *(d and _date(d, "日期") for d in (submitted, signed_for, confirmed)))
+            application = Application(body=body, applicant_type=applicant_type, channel=Channel(channel), received_on=received,
+                                      submitted_on=_date(submitted, "提交日期") if submitted else None, applicant_name=name,
+                                      contact=contact, content=content, number=number, handler=handler)
+            app_id = create_application(_engine(db), application)
+            deadline = reply_deadline(application)
+        except ValueError as exc:  # LedgerError, CalendarError and a channel that is not one
+            raise _fail(str(exc)) from exc
+        typer.echo(f"已登记申请 {app_id}：{why}")
+        typer.echo(f"答复期限 {deadline.due_on}：{deadline.explanation}")
+
+    @ledger.command("event")
+    def event(application_id: Annotated[int, typer.Argument(help="申请编号")],
+              kind: Annotated[str, typer.Argument(
+                  help="补正告知 收到补正 逾期不补正 征求第三方意见 第三方答复 延期 收费通知 缴费 逾期未缴费 答复 寄送 归档")],
+              on: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD")],
+              outcome: Annotated[str | None, typer.Option("--outcome", help="答复结果：表三结果行的键，如 withheld.state_secret")] = None,
+              days: Annotated[int | None, typer.Option("--days", help="延期的工作日数；补正告知给予的补正期限")] = None,
+              approver: Annotated[str | None, typer.Option("--approver", help="延期的批准人")] = None,
+              by: Annotated[str | None, typer.Option("--by", help="记录人")] = None,
+              note: Annotated[str | None, typer.Option("--note")] = None,
+              db: DbOpt = None) -> None:
+        """记录申请办理中的一个环节。"""
+        from gongkai.ledger.deadlines import current_deadline
+        from gongkai.ledger.models import Event, EventKind
+        from gongkai.ledger.store import add_event
+
+        try:
+            event_kind = EventKind(kind) if kind in EventKind._value2member_map_ else EventKind[kind]
+        except KeyError as exc:
+            raise _fail(f"未知环节「{kind}」，可用：" + " ".join(k.value for k in EventKind)) from exc
+        try:
+            application = add_event(_engine(db), application_id, Event(kind=event_kind, on=_date(on, "日期"), outcome=outcome,
+                                                                      days=days, approver=approver, by=by, note=note), by)
+            deadline = current_deadline(application)
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        if deadline is None:
+            typer.echo(f"申请 {application_id} 已办结（{application.closed_on()}）")
+        elif deadline.due_on:
+            typer.echo(f"答复期限 {deadline.due_on}：{deadline.explanation}")
+        else:
+            typer.echo(f"{deadline.waiting}（至 {deadline.waiting_until or '未定'}）：{deadline.explanation}")
+
+    @ledger.command("overdue")
+    def overdue(body: Annotated[str | None, typer.Option("--body")] = None,
+                handler: Annotated[str | None, typer.Option("--handler")] = None,
+                within: Annotated[int, typer.Option("--within", help="列出 N 个工作日内到期的")] = 5,
+                today: Annotated[str | None, typer.Option("--today", help="以此日为今天（默认今天）")] = None,
+                as_json: Annotated[bool, typer.Option("--json")] = False,
+                db: DbOpt = None) -> None:
+        """已超期和即将到期的申请，按机关、承办人筛选。"""
+        from gongkai.ledger.store import due_list
+
+        engine = _engine(db)
+        with engine.connect() as conn:
+            items = due_list(conn, _date(today, "今天") if today else dt.date.today(), within, body, handler)
+        if as_json:
+            for item in items:
+                typer.echo(json.dumps({**item.__dict__, "overdue": item.overdue}, ensure_ascii=False, default=str))
+            return
+        if not items:
+            typer.echo(f"没有超期或 {within} 个工作日内到期的申请")
+        for item in items:
+            left = ("无法计算：" + (item.problem or "")) if item.working_days_left is None else (
+                f"已超期 {-item.working_days_left} 个工作日" if item.overdue else f"剩 {item.working_days_left} 个工作日")
+            typer.echo(f"{item.id}\t{item.body}\t{item.number or ''}\t{item.handler or ''}\t{item.what}\t{item.due_on or ''}\t{left}")
+
+    @ledger.command("report")
+    def report(body: Annotated[str, typer.Argument(help="机关名称")],
+               year: Annotated[int, typer.Argument(help="年度")],
+               output: Annotated[str | None, typer.Option(
+                   "--output", "-o", help="写出填报模板 YAML（gongkai render 可直接生成文档）")] = None,
+               db: DbOpt = None) -> None:
+        """由台账记录生成该机关该年度报告的表二、表三、表四，核查规则，并与库中已发布的报告比对。"""
+        from gongkai.check import check_report
+        from gongkai.ledger.store import compare_with_published, report_for
+        from gongkai.render.template import template_yaml
+        from gongkai.render.terminal import print_report
+
+        engine = _engine(db)
+        try:
+            with engine.connect() as conn:
+                built = report_for(conn, body, year)
+                differences = compare_with_published(conn, built)
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        findings = check_report(built)
+        if output:
+            Path(output).write_text(template_yaml(built), encoding="utf-8")
+            typer.echo(f"已写出 {output}：补充各部分正文后用 gongkai render {output} --to docx 生成报告")
+        else:
+            print_report(built)
+        for finding in findings:
+            typer.echo(f"{finding.rule}\t{finding.severity}\t{finding.message}")
+        if differences is None:
+            typer.echo(f"库中没有 {body}{year} 年度已发布的报告，未比对")
+        elif not differences:
+            typer.echo(f"与库中已发布的 {body}{year} 年度报告一致")
+        for finding in differences or []:
+            typer.echo(f"{finding.rule}\t{finding.severity}\t{finding.message}")
+        if any(f.severity == "error" for f in findings) or differences:
+            raise typer.Exit(code=1)
+
+    @ledger.command("import")
+    def import_(file: Annotated[Path, typer.Argument(help="台账 xlsx")],
+                body: Annotated[str, typer.Option("--body", help="台账所属机关")],
+                mapping: Annotated[list[str] | None, typer.Option("--map", help="字段=表头，如 received_on=来件日期")] = None,
+                channel: Annotated[str | None, typer.Option("--channel", help="没有申请方式列时，全部申请的提交方式")] = None,
+                preview: Annotated[bool, typer.Option("--preview", help="只显示列的对应和读取结果，不入库")] = False,
+                db: DbOpt = None) -> None:
+        """导入机关现有的 Excel 台账：按表头识别列，逐行报告无法读取的行（行、列、原因）。"""
+        from gongkai.ledger.importer import FIELD_LABELS, SheetError, read_ledger_xlsx
+        from gongkai.ledger.models import Channel
+        from gongkai.ledger.store import create_applications
+
+        overrides = dict(item.split("=", 1) for item in mapping or [] if "=" in item)
+        try:
+            result = read_ledger_xlsx(file.read_bytes(), body, str(file), overrides, Channel(channel) if channel else None)
+        except OSError as exc:
+            raise _fail(f"{file}: 无法读取 ({exc.strerror or exc})") from exc
+        except (SheetError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"{file}：工作表「{result.sheet}」第 {result.header_row} 行为表头")
+        for field, header in result.mapping.items():
+            typer.echo(f"  {FIELD_LABELS[field]}（{field}）← 「{header}」")
+        if result.unmapped:
+            typer.echo("  未使用的列：" + "、".join(result.unmapped))
+        for row, application in result.applications[:5]:
+            typer.echo(f"  第 {row} 行：{application.received_on} {application.applicant_name or ''} {application.applicant_type} "
+                       + (f"{application.events[0].on} {application.events[0].outcome}" if application.events else "未答复"))
+        for problem in result.problems:
+            typer.echo(f"  无法读取：{problem.describe()}", err=True)
+        typer.echo(f"可读取 {len(result.applications)} 行，无法读取 {len(result.bad_rows)} 行")
+        if preview:
+            return
+        try:
+            ids = create_applications(_engine(db), [a for _, a in result.applications], by=f"导入 {file.name}")
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"已入库 {len(ids)} 件申请")
+        if result.problems:
+            raise typer.Exit(code=1)
+
+    @ledger.command("document")
+    def document(application_id: Annotated[int, typer.Argument(help="申请编号")],
+                 kind: Annotated[str, typer.Argument(
+                     help="correction_notice 补正告知书 / consultation 征求意见书 / extension 延期答复告知书 / reply 答复书")],
+                 to: Annotated[str, typer.Option("--to", help="docx 或 pdf")] = "docx",
+                 output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+                 templates: Annotated[Path | None, typer.Option("--templates", help="本机关的文书模板 YAML")] = None,
+                 fill: Annotated[list[str] | None, typer.Option("--fill", help="补充填空，如 review_body=某市人民政府")] = None,
+                 db: DbOpt = None) -> None:
+        """生成法定文书（DOCX/PDF）。"""
+        from gongkai.ledger.documents import load_templates, render_document_docx, render_document_pdf
+        from gongkai.ledger.store import get_application
+        from gongkai.render.pdf import RenderError
+
+        engine = _engine(db)
+        extra = dict(item.split("=", 1) for item in fill or [] if "=" in item)
+        try:
+            with engine.connect() as conn:
+                application = get_application(conn, application_id)
+            render = render_document_pdf if to == "pdf" else render_document_docx
+            data = render(application, kind, load_templates(templates), extra)
+        except (*problems, RenderError) as exc:
+            raise _fail(str(exc)) from exc
+        path = output or Path(f"{application.number or application_id}-{kind}.{to}")
+        path.write_bytes(data)
+        typer.echo(f"已生成 {path}")
