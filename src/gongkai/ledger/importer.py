@@ -118,6 +118,12 @@ def _outcome(value: Any, roles: Roles) -> str:
     if scored and scored[0][0]:
         tied = [roles.outcome_label(k) for n, k in scored if n == scored[0][0]]
         raise ValueError("无法确定属于表三哪一结果行（" + "、".join(tied) + "），请写明具体情形")
+    # "不予公开" alone names a group of rows (（三）不予公开 1–8), not one of them.
+    for group in dict.fromkeys(row.group for row in rows.values() if row.group):
+        name = re.sub(r"^\([一二三四五六七八九十]+\)", "", normalize_label(group))
+        if name and name in text:
+            under = [roles.outcome_label(k) for k, row in rows.items() if row.group == group]
+            raise ValueError("无法确定属于表三哪一结果行（" + "、".join(under) + "），请写明具体情形")
     raise ValueError("不是表三的答复结果（如 予以公开、部分公开、不予公开 属于国家秘密、无法提供 本机关不掌握相关政府信息）")
 
 
