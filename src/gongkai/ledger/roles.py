@@ -4,7 +4,7 @@ columns, table 二's measures — read from the format definition and data/roles
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import yaml
@@ -18,30 +18,38 @@ class LedgerError(ValueError):
 
 @dataclass(frozen=True)
 class Roles:
+    """A format's tables as the ledger counts into them (properties computed once per format)."""
+
     fmt: Format
     applications: dict[str, str]  # role → table 三 row key
     closing_outcomes: dict[str, str]  # closing event kind (Chinese value) → result row key
     appeals: dict[str, str]
     proactive: dict[str, str]  # table 二 column key → measure
 
-    @property
+    @cached_property
     def applications_table(self) -> Table:
         return self.fmt.table("applications")
 
-    @property
+    @cached_property
     def appeals_table(self) -> Table:
         return self.fmt.table("appeals")
 
-    @property
+    @cached_property
     def applicant_types(self) -> dict[str, str]:
         """Value column key → label (自然人, 商业企业 …), in the table's order."""
         return {c.key: c.label for c in self.applications_table.columns if c.role == "value"}
 
-    @property
+    @cached_property
     def total_column(self) -> str:
         return next(c.key for c in self.applications_table.columns if c.role == "total")
 
-    @property
+    @cached_property
+    def application_cells(self) -> tuple[tuple[str, str, str], ...]:
+        """(cell key, row key, column key) of table 三's canonical cells."""
+        table = self.applications_table
+        return tuple((c.key, c.row.key, c.column.key) for c in table.cells())
+
+    @cached_property
     def outcome_rows(self) -> dict[str, Row]:
         """Result row key → row: table 三's rows other than the ones named by role, optional ones aside."""
         named = set(self.applications.values())
@@ -62,11 +70,11 @@ class Roles:
             return same[0]
         raise LedgerError(f"答复结果 {key!r} 不是{self.fmt.name}表三的结果行 (unknown outcome)")
 
-    @property
+    @cached_property
     def appeal_kinds(self) -> dict[str, str]:
         return {r.key: (f"{r.group}{r.label}" if r.group else r.label) for r in self.appeals_table.rows}
 
-    @property
+    @cached_property
     def appeal_outcomes(self) -> dict[str, str]:
         """Decided outcomes: table 四's value columns except the pending one."""
         return {c.key: c.label for c in self.appeals_table.columns

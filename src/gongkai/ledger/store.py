@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, or_, select
 
-from gongkai.ledger.deadlines import MAX_EXTENSION_DAYS, current_deadline
+from gongkai.ledger.deadlines import MAX_EXTENSION_DAYS, count_working_days, current_deadline
 from gongkai.ledger.models import (
     REVIEW_ORDER,
     Appeal,
@@ -145,15 +145,15 @@ def create_applications(engine: Engine, apps: list[Application], by: str | None 
             validate_event(replay, event)
             replay.events.append(event)
         checked.append(replay)
-    ids = []
     now = _now()
+    rows = [_application_row(app, calendar) | {"created_at": now, "created_by": by} for app in checked]
     with engine.begin() as conn:
-        for app in checked:
-            row = _application_row(app, calendar) | {"created_at": now, "created_by": by}
-            app_id = conn.execute(ledger_applications.insert().values(row)).inserted_primary_key[0]
-            ids.append(app_id)
-            if app.events:
-                conn.execute(ledger_events.insert(), [_event_row(app_id, e, by) for e in app.events])
+        # One multi-row INSERT … RETURNING (ids in the order given), then the events in one go.
+        ids = list(conn.scalars(ledger_applications.insert().returning(ledger_applications.c.id, sort_by_parameter_order=True),
+                                rows)) if rows else []
+        events = [_event_row(app_id, e, by) for app_id, app in zip(ids, checked, strict=True) for e in app.events]
+        if events:
+            conn.execute(ledger_events.insert(), events)
     return ids
 
 
@@ -247,7 +247,10 @@ def due_list(conn: Connection, today: dt.date, within: int = 5, body: str | None
     the body can close it as 逾期不补正 / 逾期未缴费); one whose date cannot be computed is always listed."""
     calendar = calendar or national_calendar()
     t = ledger_applications
-    query = select(t).where(t.c.closed_on.is_(None))
+    # Past this day a date is more than `within` working days away: the database leaves those out.
+    horizon = count_working_days(today, within, calendar).end
+    query = select(t).where(t.c.closed_on.is_(None), or_(func.coalesce(t.c.due_on, t.c.waiting_until).is_(None),
+                                                         func.coalesce(t.c.due_on, t.c.waiting_until) <= horizon))
     if body:
         query = query.where(t.c.body == body)
     if handler:
@@ -289,12 +292,15 @@ def application_tables(conn: Connection, year: int, body: str | None = None) -> 
              .group_by(t.c.body, t.c.applicant_type, new, closed_in_year, outcome))
     if body:
         query = query.where(t.c.body == body)
-    grouped: dict[str, list[tuple[str, dt.date, dt.date | None, str | None]]] = defaultdict(list)
+    grouped: dict[str, list[tuple[str, dt.date, dt.date | None, str | None, int]]] = defaultdict(list)
     before = dt.date(year - 1, 12, 31)
+    folded: dict[str, str] = {}
     for row_body, applicant_type, is_new, is_closed, row_outcome, n in conn.execute(query):
         # Only the year of receipt and whether it closed within the year matter to the count.
-        folded = roles.fold_outcome(row_outcome) if is_closed else None
-        grouped[row_body] += [(applicant_type, start if is_new else before, end if is_closed else None, folded)] * n
+        if is_closed and row_outcome not in folded:
+            folded[row_outcome] = roles.fold_outcome(row_outcome)
+        grouped[row_body].append((applicant_type, start if is_new else before, end if is_closed else None,
+                                  folded[row_outcome] if is_closed else None, n))
     return {name: application_counts(rows, year, roles) for name, rows in grouped.items()}
 
 

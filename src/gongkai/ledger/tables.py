@@ -37,37 +37,31 @@ def outcome_of(app: Application, roles: Roles) -> str | None:
     return roles.fold_outcome(roles.closing_outcomes[event.kind.value])
 
 
-def application_counts(apps: Iterable[tuple[str, dt.date, dt.date | None, str | None]], year: int,
+def application_counts(apps: Iterable[tuple[str, dt.date, dt.date | None, str | None, int]], year: int,
                        roles: Roles) -> dict[str, int]:
-    """Table 三's cells from (applicant type, received, closed, outcome) tuples: every cell, zeros included."""
-    table = roles.applications_table
+    """Table 三's cells from (applicant type, received, closed, outcome, how many) tuples: every cell, zeros included."""
     role = roles.applications
     types = roles.applicant_types
+    total = roles.total_column
     counts: Counter[tuple[str, str]] = Counter()
-    for applicant_type, received, closed, outcome in apps:
+    for applicant_type, received, closed, outcome, n in apps:
         if applicant_type not in types:
             raise LedgerError(f"申请人类型 {applicant_type!r} 不是表三的列 (unknown applicant type)")
         if received.year > year:
             continue
-        open_at_start = closed is None or closed.year >= year
+        rows = []
         if received.year == year:
-            counts[role["new"], applicant_type] += 1
-        elif open_at_start:
-            counts[role["carried_over"], applicant_type] += 1
+            rows.append(role["new"])
+        elif closed is None or closed.year >= year:
+            rows.append(role["carried_over"])
         if closed is not None and closed.year == year:
-            counts[outcome, applicant_type] += 1
-            counts[role["processed_total"], applicant_type] += 1
+            rows += (outcome, role["processed_total"])
         elif closed is None or closed.year > year:
-            counts[role["carried_forward"], applicant_type] += 1
-    total = roles.total_column
-    cells = {}
-    for row in table.rows:
-        if row.optional:
-            continue
-        for column in table.columns:
-            key = f"{table.key}.{row.key}.{column.key}"
-            cells[key] = (sum(counts[row.key, t] for t in types) if column.key == total else counts[row.key, column.key])
-    return cells
+            rows.append(role["carried_forward"])
+        for row in rows:
+            counts[row, applicant_type] += n
+            counts[row, total] += n
+    return {key: counts[row, column] for key, row, column in roles.application_cells}
 
 
 def applications_table(apps: Iterable[Application], year: int, roles: Roles | None = None) -> dict[str, int]:
@@ -77,7 +71,7 @@ def applications_table(apps: Iterable[Application], year: int, roles: Roles | No
         closed = app.closed_on()
         if closed is not None and closed < app.received_on:
             raise LedgerError(f"申请 {app.number or app.id}：办结日期 {closed} 早于收到日期 {app.received_on}")
-        rows.append((app.applicant_type, app.received_on, closed, outcome_of(app, roles)))
+        rows.append((app.applicant_type, app.received_on, closed, outcome_of(app, roles), 1))
     return application_counts(rows, year, roles)
 
 

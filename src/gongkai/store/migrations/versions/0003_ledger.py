@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Text, nullable=True),
     )
     op.create_index("ix_ledger_applications_body", "ledger_applications", ["body", "received_on"])
+    op.create_index("ix_ledger_applications_count", "ledger_applications",
+                    ["body", "applicant_type", "received_on", "closed_on", "outcome"])
     op.create_index("ix_ledger_applications_open", "ledger_applications", ["closed_on", "due_on"])
     op.create_table(
         "ledger_events",
