@@ -12,14 +12,21 @@ from typing import Annotated
 import typer
 
 from gongkai.document import LoadError
+from gongkai.formats import ENV_VAR, FormatError, all_formats, use_format_dirs
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="政府信息公开工作年度报告：读取、核查、入库、生成。")
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    formats: Annotated[list[Path] | None, typer.Option(
+        "--formats", metavar="目录", help=f"另外的报告格式定义所在目录，可多次给出（也可用环境变量 {ENV_VAR}）")] = None,
+) -> None:
     """政府信息公开工作年度报告：读取、核查、入库、生成。"""
+    if formats:
+        use_format_dirs(formats)
+    all_formats()  # a broken format file is an error at start-up, not when a report meets it
 
 
 class ParseOutput(StrEnum):
@@ -95,3 +102,6 @@ def main() -> None:  # pragma: no cover - console entry point
         app()
     except BrokenPipeError:
         sys.stderr.close()
+    except FormatError as exc:
+        typer.echo(f"gongkai: {exc}", err=True)
+        sys.exit(2)

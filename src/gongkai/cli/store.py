@@ -309,7 +309,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """汇总：按年度或地区统计收到申请数、公开率、无法提供占比、复议和诉讼纠错率。"""
-        from gongkai.store.query import STAT_COLUMNS, stats
+        from gongkai.store.query import metrics, stat_columns, stats
 
         groups = tuple((by or StatsBy.year).value.split(","))
         with _connection(db) as conn:
@@ -320,13 +320,13 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        metrics = ["reports", "applications", "disclosure_rate", "unable_share", "review_correction_rate",
-                   "litigation_correction_rate"]
-        table = Table(*(STAT_COLUMNS[c] for c in (*groups, *metrics)), title="汇总", title_justify="left")
+        defined = metrics()
+        headings = stat_columns()
+        table = Table(*(headings[c] for c in (*groups, "reports", *(m.id for m in defined))), title="汇总", title_justify="left")
         for row in rows:
             cells = [_figure(row["year"]) if g == "year" else (row["region"] or "（不详）") for g in groups]
-            cells += [str(row["reports"]), _figure(row["applications"])]
-            cells += [_percent(row[m]) for m in metrics[2:]]
+            cells += [str(row["reports"])]
+            cells += [_percent(row[m.id]) if m.is_ratio else _figure(row[m.id]) for m in defined]
             table.add_row(*cells)
         console = _console()
         console.print(table)

@@ -96,13 +96,8 @@ def _declare_alternate_fonts(document) -> None:
 
 
 def _column_widths(table: Table, width: int) -> list[int]:
-    """Label columns get room for their text; figure columns share the rest."""
-    if table.layout == "grid":
-        labels = [Mm(10), Mm(18), Mm(44)]
-    elif table.layout == "blocks":
-        labels = [Mm(44)]
-    else:
-        labels = []
+    """Label columns as wide as the format says; figure columns share the rest."""
+    labels = [Mm(w) for w in table.label_widths]
     rest = _TEXT_WIDTH - sum(labels)
     figures = width - len(labels)
     return labels + [int(rest / figures)] * figures
@@ -149,7 +144,7 @@ def _add_table(document, table: Table, grid: Grid) -> DocxTable:
 
 def render_docx(report: Report) -> bytes:
     fmt = load_format(report.format)
-    title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
+    title = report.title or fmt.default_title(report.agency, report.year)
     document = new_document()
     section = document.sections[0]
     section.page_width, section.page_height = _PAGE_WIDTH, _PAGE_HEIGHT

@@ -35,7 +35,7 @@ def render_markdown(report: Report, tables: str = "pipe") -> str:
     """tables: 'pipe' (Markdown pipe tables, label columns joined into one) or 'tabs' (tab-separated
     rows with every column of the official grid, as pasted from Word)."""
     fmt = load_format(report.format)
-    title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
+    title = report.title or fmt.default_title(report.agency, report.year)
     out = [f"# {title}", ""]
     texts = {s.number: s.text for s in report.sections}
     by_section = {t.section: t for t in fmt.tables}
