@@ -9,7 +9,7 @@ from importlib import resources
 
 import yaml
 
-from gongkai.formats import Format, Row, Table, all_formats, load_format
+from gongkai.formats import Format, Row, Table, all_formats, format_for, load_format
 
 
 class LedgerError(ValueError):
@@ -88,11 +88,11 @@ def _roles_data() -> dict:
 
 
 def format_for_year(year: int) -> Format:
-    """The format a report of that year uses: the newest whose years include it."""
-    for fmt in all_formats():
-        if (fmt.first_year or 0) <= year <= (fmt.last_year or 9999):
-            return fmt
-    raise LedgerError(f"{year} 年没有适用的年度报告格式 (no format for {year})")
+    """The format a report of that year uses."""
+    try:
+        return format_for(year)
+    except KeyError as exc:
+        raise LedgerError(f"{year} 年没有适用的年度报告格式 (no format for {year})") from exc
 
 
 @lru_cache
