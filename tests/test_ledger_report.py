@@ -276,3 +276,17 @@ def test_ledger_commands(tmp_path):
     assert run.exit_code == 0, run.output
     text = "\n".join(p.text for p in __import__("docx").Document(str(tmp_path / "reply.docx")).paragraphs)
     assert "第三十六条第（二）项" in text and "向某市人民政府申请行政复议" in text and "六个月内" in text
+
+
+def test_the_due_list_late_in_the_last_year_with_data_says_what_it_cannot_compute(tmp_path):
+    engine = connect(str(tmp_path / "late.db"))
+    late = store.create_application(engine, Application(body=BODY, applicant_type="natural_person", channel=Channel.online,
+                                                        received_on=dt.date(2026, 12, 20)))
+    early = store.create_application(engine, Application(body=BODY, applicant_type="natural_person", channel=Channel.online,
+                                                         received_on=dt.date(2026, 11, 20)))
+    with engine.connect() as conn:
+        # 11-20 + 20 working days = 12-18: overdue on 12-28 by 6 (12-21…25, 12-28); the other's date needs 2027.
+        items = {item.id: item for item in store.due_list(conn, dt.date(2026, 12, 28))}
+    assert items[early].working_days_left == -6
+    assert items[late].due_on is None and "2027" in items[late].problem
+    engine.dispose()
