@@ -290,3 +290,33 @@ def test_the_due_list_late_in_the_last_year_with_data_says_what_it_cannot_comput
     assert items[early].working_days_left == -6
     assert items[late].due_on is None and "2027" in items[late].problem
     engine.dispose()
+
+
+def test_register_and_appeal_commands_fill_tables_2_and_4(tmp_path):
+    db = str(tmp_path / "cli.db")
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["ledger", *args, "--db", db])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    run("item", "--body", BODY, "--category", "normative_documents", "--title", "某办法", "--issued", "2026-05-01")
+    for who, day in (("甲", "2026-04-20"), ("乙", "2026-04-22"), ("丙", "2026-04-23")):
+        run("review", "1", "--by", who, "--on", day)
+    assert "已发布" in run("review", "1", "--by", "甲", "--on", "2026-05-01")
+    run("count", BODY, "2026", "licensing", "--count", "12")
+    run("count", BODY, "2026", "punishment", "--count", "3")
+    run("count", BODY, "2026", "coercion", "--count", "0")
+    run("count", BODY, "2026", "fees", "--amount-yuan", "0")
+    run("appeal", "--body", BODY, "--kind", "review", "--filed", "2026-03-01")
+    run("decide", "1", "corrected", "2026-05-20")
+    run("appeal", "--body", BODY, "--kind", "litigation_direct", "--filed", "2026-08-01")
+    wrong = runner.invoke(cli, ["ledger", "appeal", "--db", db, "--body", BODY, "--kind", "复议", "--filed", "2026-08-01"])
+    assert wrong.exit_code == 2 and "不是表四的行" in wrong.stderr
+    engine = connect(db)
+    with engine.connect() as conn:
+        values = store.report_for(conn, BODY, 2026).values()
+    engine.dispose()
+    assert (values["proactive.normative_documents.issued"], values["proactive.normative_documents.in_force"]) == (1, 1)
+    assert (values["proactive.licensing.decisions"], values["proactive.fees.amount_10k_yuan"]) == (12, 0)
+    assert (values["appeals.review.corrected"], values["appeals.litigation_direct.pending"]) == (1, 1)

@@ -230,6 +230,94 @@ def register(app: typer.Typer) -> None:
         if result.problems:
             raise typer.Exit(code=1)
 
+    @ledger.command("item")
+    def item(body: Annotated[str, typer.Option("--body")],
+             category: Annotated[str, typer.Option("--category", help="表二的行键：rules / normative_documents …")],
+             title: Annotated[str, typer.Option("--title")],
+             issued: Annotated[str | None, typer.Option("--issued", help="制发日期")] = None,
+             repealed: Annotated[str | None, typer.Option("--repealed", help="废止日期")] = None,
+             number: Annotated[str | None, typer.Option("--number", help="文号")] = None,
+             db: DbOpt = None) -> None:
+        """登记一件主动公开事项（规章、行政规范性文件），从草稿开始三审。"""
+        from gongkai.ledger.models import RegisterItem
+        from gongkai.ledger.store import add_register_item
+
+        try:
+            item_id = add_register_item(_engine(db), RegisterItem(
+                body=body, category=category, title=title, number=number,
+                issued_on=_date(issued, "制发日期") if issued else None, repealed_on=_date(repealed, "废止日期") if repealed else None))
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"已登记主动公开事项 {item_id}（草稿）")
+
+    @ledger.command("review")
+    def review(item_id: Annotated[int, typer.Argument(help="事项编号")],
+               by: Annotated[str, typer.Option("--by", help="审核人")],
+               on: Annotated[str, typer.Option("--on", help="日期")],
+               note: Annotated[str | None, typer.Option("--note")] = None,
+               back: Annotated[bool, typer.Option("--back", help="退回草稿")] = False,
+               db: DbOpt = None) -> None:
+        """主动公开事项进入下一审（草稿 → 初审 → 复审 → 终审 → 已发布），或退回。"""
+        from gongkai.ledger.store import advance_review, return_to_draft
+
+        try:
+            if back:
+                return_to_draft(_engine(db), item_id, by, _date(on, "日期"), note or "退回修改")
+                typer.echo(f"事项 {item_id} 已退回草稿")
+                return
+            state = advance_review(_engine(db), item_id, by, _date(on, "日期"), note)
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"事项 {item_id}：{state.value}（{by}，{on}）")
+
+    @ledger.command("count")
+    def count(body: Annotated[str, typer.Argument()], year: Annotated[int, typer.Argument()],
+              category: Annotated[str, typer.Argument(help="表二的行键：licensing / punishment / coercion / fees")],
+              number: Annotated[int | None, typer.Option("--count", help="本年处理决定数量")] = None,
+              amount: Annotated[float | None, typer.Option("--amount-yuan", help="本年收费金额（元）")] = None,
+              source: Annotated[str | None, typer.Option("--source", help="数据来源")] = None,
+              db: DbOpt = None) -> None:
+        """填报表二某行的本年数量或收费金额。"""
+        from gongkai.ledger.models import DecisionCount
+        from gongkai.ledger.store import set_decision_count
+
+        try:
+            set_decision_count(_engine(db), DecisionCount(body=body, year=year, category=category, count=number,
+                                                          amount_yuan=amount, source=source))
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"已记录 {body} {year} 年 {category}")
+
+    @ledger.command("appeal")
+    def appeal(body: Annotated[str, typer.Option("--body")],
+               kind: Annotated[str, typer.Option("--kind", help="表四的行键：review / litigation_direct / litigation_after_review")],
+               filed: Annotated[str, typer.Option("--filed", help="收到复议申请或起诉的日期")],
+               case_number: Annotated[str | None, typer.Option("--case")] = None,
+               db: DbOpt = None) -> None:
+        """登记一件政府信息公开行政复议或行政诉讼。"""
+        from gongkai.ledger.models import Appeal
+        from gongkai.ledger.store import add_appeal
+
+        try:
+            appeal_id = add_appeal(_engine(db), Appeal(body=body, kind=kind, filed_on=_date(filed, "日期"), case_number=case_number))
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"已登记复议诉讼 {appeal_id}（尚未审结）")
+
+    @ledger.command("decide")
+    def decide(appeal_id: Annotated[int, typer.Argument()],
+               outcome: Annotated[str, typer.Argument(help="表四的结果列键：upheld / corrected / other")],
+               on: Annotated[str, typer.Argument(help="审结日期")],
+               db: DbOpt = None) -> None:
+        """记录复议诉讼的结果。"""
+        from gongkai.ledger.store import decide_appeal
+
+        try:
+            decide_appeal(_engine(db), appeal_id, outcome, _date(on, "日期"))
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"复议诉讼 {appeal_id}：{outcome}（{on}）")
+
     @ledger.command("document")
     def document(application_id: Annotated[int, typer.Argument(help="申请编号")],
                  kind: Annotated[str, typer.Argument(

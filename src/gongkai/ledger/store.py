@@ -289,22 +289,22 @@ def application_tables(conn: Connection, year: int, body: str | None = None) -> 
     t = ledger_applications
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     new = t.c.received_on >= start
-    closed_in_year = case((t.c.closed_on <= end, True), else_=False)
+    # The outcome of an application closed within the year; NULL for one still open on 31 December.
     outcome = case((t.c.closed_on <= end, t.c.outcome), else_=None)
-    query = (select(t.c.body, t.c.applicant_type, new, closed_in_year, outcome, func.count())
+    query = (select(t.c.body, t.c.applicant_type, new, outcome, func.count())
              .where(t.c.received_on <= end, or_(t.c.closed_on.is_(None), t.c.closed_on >= start))
-             .group_by(t.c.body, t.c.applicant_type, new, closed_in_year, outcome))
+             .group_by(t.c.body, t.c.applicant_type, new, outcome))
     if body:
         query = query.where(t.c.body == body)
     grouped: dict[str, list[tuple[str, dt.date, dt.date | None, str | None, int]]] = defaultdict(list)
     before = dt.date(year - 1, 12, 31)
     folded: dict[str, str] = {}
-    for row_body, applicant_type, is_new, is_closed, row_outcome, n in conn.execute(query):
-        # Only the year of receipt and whether it closed within the year matter to the count.
-        if is_closed and row_outcome not in folded:
+    for row_body, applicant_type, is_new, row_outcome, n in conn.execute(query):
+        # Only the year of receipt and whether (and how) it closed within the year matter to the count.
+        if row_outcome is not None and row_outcome not in folded:
             folded[row_outcome] = roles.fold_outcome(row_outcome)
-        grouped[row_body].append((applicant_type, start if is_new else before, end if is_closed else None,
-                                  folded[row_outcome] if is_closed else None, n))
+        grouped[row_body].append((applicant_type, start if is_new else before, None if row_outcome is None else end,
+                                  folded.get(row_outcome), n))
     return {name: application_counts(rows, year, roles) for name, rows in grouped.items()}
 
 
