@@ -260,6 +260,7 @@ def due_list(conn: Connection, today: dt.date, within: int = 5, body: str | None
     if handler:
         query = query.where(t.c.handler == handler)
     out = []
+    days_left: dict[dt.date, int] = {}
     for row in conn.execute(query):
         date = row.due_on or row.waiting_until
         what = "答复期限" if row.due_on else (row.waiting or "无法计算")
@@ -269,7 +270,9 @@ def due_list(conn: Connection, today: dt.date, within: int = 5, body: str | None
                                    "无法计算", None, None, row.deadline_error))
             continue
         try:
-            left = working_days_between(today, date, calendar)
+            if date not in days_left:  # many applications share a date
+                days_left[date] = working_days_between(today, date, calendar)
+            left = days_left[date]
         except CalendarError as exc:
             out.append(DueItem(row.id, row.body, row.number, row.handler, row.applicant_name, row.received_on,
                                what, date, None, str(exc)))
