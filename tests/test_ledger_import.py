@@ -153,3 +153,14 @@ def test_a_body_replaces_a_template(tmp_path):
     docx = render_document_docx(replied("granted"), "reply", load_templates(own), {"review_body": "某县人民政府"})
     text = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
     assert "本局同意公开。" in text and "向某县人民政府申请行政复议" in text
+
+
+def test_a_document_as_pdf_carries_its_text():
+    import pdfplumber
+
+    from gongkai.ledger.documents import render_document_pdf
+
+    pdf = render_document_pdf(replied("withheld.third_party_rights"), "reply", extra={"review_body": "某县人民政府"})
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        text = "".join(page.extract_text() or "" for page in document.pages).replace("\n", "").replace(" ", "")
+    assert "政府信息公开申请答复书" in text and "第十五条" in text and "向某县人民政府申请行政复议" in text

@@ -320,3 +320,34 @@ def test_register_and_appeal_commands_fill_tables_2_and_4(tmp_path):
     assert (values["proactive.normative_documents.issued"], values["proactive.normative_documents.in_force"]) == (1, 1)
     assert (values["proactive.licensing.decisions"], values["proactive.fees.amount_10k_yuan"]) == (12, 0)
     assert (values["appeals.review.corrected"], values["appeals.litigation_direct.pending"]) == (1, 1)
+
+
+# ---- the formats the ledger counts into ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("format_id", ["2021", "2019"])
+def test_the_roles_name_rows_and_columns_of_their_format(format_id):
+    from gongkai.formats import load_format
+    from gongkai.ledger.roles import roles
+
+    r = roles(format_id)
+    fmt = load_format(format_id)
+    rows = {row.key for row in fmt.table("applications").rows}
+    assert set(r.applications.values()) <= rows
+    assert set(r.closing_outcomes.values()) <= set(r.outcome_rows)
+    assert r.appeals["pending"] in {c.key for c in fmt.table("appeals").columns}
+    assert set(r.proactive) <= {c.key for block in fmt.table("proactive").blocks for c in block.columns}
+    assert list(r.applicant_types) == APPLICANT_TYPES
+
+
+def test_a_2020_report_counts_in_the_trial_format():
+    # 2021-format outcomes recorded in 2020 fold into the 2019 trial format's rows: 逾期不补正 → （六）其他处理.
+    apps = [Application(body=BODY, applicant_type="natural_person", channel=Channel.online, received_on=dt.date(2020, 3, 2),
+                        events=[Event(kind=EventKind.correction_notice, on=dt.date(2020, 3, 4), days=5),
+                                Event(kind=EventKind.correction_lapsed, on=dt.date(2020, 3, 20))]),
+            Application(body=BODY, applicant_type="other_org", channel=Channel.post, received_on=dt.date(2020, 12, 28))]
+    report = build_report(BODY, 2020, apps)
+    assert report.format == "2019"
+    assert report.value("applications.other.all.natural_person") == 1
+    assert report.value("applications.carried_forward.other_org") == 1
+    assert [f.rule for f in check_report(report) if f.severity == "error"] == []
