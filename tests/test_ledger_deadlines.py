@@ -226,3 +226,13 @@ def test_ledger_due_prints_the_date_and_its_explanation():
 def test_ledger_due_in_a_year_without_data_is_a_one_line_error():
     result = runner.invoke(cli, ["ledger", "due", "2032-01-05"])
     assert result.exit_code == 2 and "2032" in result.stderr and "Traceback" not in result.output
+
+
+def test_local_holidays_for_every_command_from_the_environment(tmp_path):
+    local = tmp_path / "local.yaml"
+    local.write_text("holidays:\n  - {name: 三月三, from: 2026-04-20, to: 2026-04-21}\n", encoding="utf-8")
+    # Received Fri 04-17; 三月三 04-20, 04-21; 04-22…24 (1–3), 04-27…30 (4–7); 05-01…05 劳动节;
+    # 05-06…08 (8–10), Sat 05-09 调休 (11), 05-11…15 (12–16), 05-18…21 (17–20).
+    result = runner.invoke(cli, ["ledger", "due", "2026-04-17"], env={"GONGKAI_HOLIDAYS": str(local)})
+    assert result.stdout.splitlines()[0] == "2026-05-21" and "三月三 04-20—04-21 不计" in result.stdout
+    assert runner.invoke(cli, ["ledger", "due", "2026-04-17"], env={"GONGKAI_HOLIDAYS": ""}).stdout.startswith("2026-05-19")

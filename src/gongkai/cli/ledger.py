@@ -11,7 +11,9 @@ import typer
 
 DbOpt = Annotated[str | None, typer.Option(
     "--db", envvar="GONGKAI_DB", help="数据库：SQLite 文件路径或 PostgreSQL URL（默认当前目录下的 gongkai.db）")]
-HolidaysOpt = Annotated[list[Path] | None, typer.Option("--holidays", help="本地节假日文件（格式同 ledger/data/calendars/*.yaml）")]
+# A body with holidays of its own sets GONGKAI_HOLIDAYS once, so that every command counts with them.
+HolidaysOpt = Annotated[list[Path] | None, typer.Option(
+    "--holidays", envvar="GONGKAI_HOLIDAYS", help="本地节假日文件（格式同 ledger/data/calendars/*.yaml；环境变量 GONGKAI_HOLIDAYS）")]
 
 
 def _fail(problem: str, code: int = 2) -> typer.Exit:
@@ -79,6 +81,7 @@ def register(app: typer.Typer) -> None:
             content: Annotated[str | None, typer.Option("--content", help="申请内容")] = None,
             number: Annotated[str | None, typer.Option("--number", help="登记编号")] = None,
             handler: Annotated[str | None, typer.Option("--handler", help="承办人")] = None,
+            holidays: HolidaysOpt = None,
             db: DbOpt = None) -> None:
         """登记一件政府信息公开申请（收到申请之日按第三十一条确定）。"""
         from gongkai.ledger.deadlines import receipt_date, reply_deadline
@@ -90,8 +93,9 @@ def register(app: typer.Typer) -> None:
             application = Application(body=body, applicant_type=applicant_type, channel=Channel(channel), received_on=received,
                                       submitted_on=_date(submitted, "提交日期") if submitted else None, applicant_name=name,
                                       contact=contact, content=content, number=number, handler=handler)
-            app_id = create_application(_engine(db), application)
-            deadline = reply_deadline(application)
+            calendar = _calendar(holidays)
+            app_id = create_application(_engine(db), application, calendar=calendar)
+            deadline = reply_deadline(application, calendar)
         except ValueError as exc:  # LedgerError, CalendarError and a channel that is not one
             raise _fail(str(exc)) from exc
         typer.echo(f"已登记申请 {app_id}：{why}")
@@ -107,6 +111,7 @@ def register(app: typer.Typer) -> None:
               approver: Annotated[str | None, typer.Option("--approver", help="延期的批准人")] = None,
               by: Annotated[str | None, typer.Option("--by", help="记录人")] = None,
               note: Annotated[str | None, typer.Option("--note")] = None,
+              holidays: HolidaysOpt = None,
               db: DbOpt = None) -> None:
         """记录申请办理中的一个环节。"""
         from gongkai.ledger.deadlines import current_deadline
@@ -118,9 +123,10 @@ def register(app: typer.Typer) -> None:
         except KeyError as exc:
             raise _fail(f"未知环节「{kind}」，可用：" + " ".join(k.value for k in EventKind)) from exc
         try:
+            calendar = _calendar(holidays)
             application = add_event(_engine(db), application_id, Event(kind=event_kind, on=_date(on, "日期"), outcome=outcome,
-                                                                      days=days, approver=approver, by=by, note=note), by)
-            deadline = current_deadline(application)
+                                                                      days=days, approver=approver, by=by, note=note), by, calendar)
+            deadline = current_deadline(application, calendar)
         except problems as exc:
             raise _fail(str(exc)) from exc
         if deadline is None:
@@ -136,13 +142,15 @@ def register(app: typer.Typer) -> None:
                 within: Annotated[int, typer.Option("--within", help="列出 N 个工作日内到期的")] = 5,
                 today: Annotated[str | None, typer.Option("--today", help="以此日为今天（默认今天）")] = None,
                 as_json: Annotated[bool, typer.Option("--json")] = False,
+                holidays: HolidaysOpt = None,
                 db: DbOpt = None) -> None:
         """已超期和即将到期的申请，按机关、承办人筛选。"""
         from gongkai.ledger.store import due_list
 
         engine = _engine(db)
         with engine.connect() as conn:
-            items = due_list(conn, _date(today, "今天") if today else dt.date.today(), within, body, handler)
+            items = due_list(conn, _date(today, "今天") if today else dt.date.today(), within, body, handler,
+                             _calendar(holidays))
         if as_json:
             for item in items:
                 typer.echo(json.dumps({**item.__dict__, "overdue": item.overdue}, ensure_ascii=False, default=str))
@@ -153,6 +161,13 @@ def register(app: typer.Typer) -> None:
             left = ("无法计算：" + (item.problem or "")) if item.working_days_left is None else (
                 f"已超期 {-item.working_days_left} 个工作日" if item.overdue else f"剩 {item.working_days_left} 个工作日")
             typer.echo(f"{item.id}\t{item.body}\t{item.number or ''}\t{item.handler or ''}\t{item.what}\t{item.due_on or ''}\t{left}")
+
+    @ledger.command("refresh")
+    def refresh(holidays: HolidaysOpt = None, db: DbOpt = None) -> None:
+        """重新计算所有未办结申请的期限（新增或修改节假日文件之后）。"""
+        from gongkai.ledger.store import refresh_deadlines
+
+        typer.echo(f"已重新计算 {refresh_deadlines(_engine(db), _calendar(holidays))} 件未办结申请的期限")
 
     @ledger.command("report")
     def report(body: Annotated[str, typer.Argument(help="机关名称")],
