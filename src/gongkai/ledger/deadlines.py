@@ -45,7 +45,7 @@ class Count:
     days: int
     end: dt.date
     skipped_holidays: dict[str, list[dt.date]] = field(default_factory=dict)
-    make_up_days: list[tuple[dt.date, str]] = field(default_factory=list)
+    make_up_days: list[dt.date] = field(default_factory=list)  # weekend days worked (调休), counted
     paused: list[tuple[Pause, int]] = field(default_factory=list)  # with the working days they held
 
     def reasons(self) -> list[str]:
@@ -54,7 +54,7 @@ class Count:
         for name, days in self.skipped_holidays.items():
             span = _short(days[0], self.start) if len(days) == 1 else f"{_short(days[0], self.start)}—{_short(days[-1], self.start)}"
             parts.append(f"{name} {span} 不计")
-        for day, _holiday in self.make_up_days:
+        for day in self.make_up_days:
             parts.append(f"{_short(day, self.start)}（{weekday_name(day)}）调休上班计入")
         for pause, held in self.paused:
             parts.append(f"{pause.why} {_short(pause.start, self.start)}—{_short(pause.end, self.start)} 不计（{held} 个工作日）")
@@ -82,7 +82,7 @@ def count_working_days(start: dt.date, days: int, calendar: Calendar | None = No
         if workday:
             counted += 1
             if day.weekday() >= 5:
-                count.make_up_days.append((day, calendar.make_up_for(day) or ""))
+                count.make_up_days.append(day)
         else:
             name = calendar.holiday_name(day)
             if name:

@@ -48,6 +48,10 @@ from gongkai.store.schema import (
 )
 
 AFTER_CLOSE = frozenset({EventKind.delivery, EventKind.archive})
+# An event that answers an earlier one, and the one it needs.
+NEEDS = {EventKind.correction_received: EventKind.correction_notice, EventKind.correction_lapsed: EventKind.correction_notice,
+         EventKind.consultation_answered: EventKind.consultation_sent, EventKind.fee_paid: EventKind.fee_notice,
+         EventKind.fee_lapsed: EventKind.fee_notice}
 
 
 def _now() -> dt.datetime:
@@ -76,12 +80,10 @@ def validate_event(app: Application, event: Event) -> None:
     if event.kind in AFTER_CLOSE and closed is None:
         raise LedgerError(f"尚未答复或办结，不能记录{event.kind.value}")
     if event.kind is EventKind.reply:
-        roles = roles_for_year(event.on.year)
-        if not event.outcome:
-            raise LedgerError("答复须填写答复结果（表三的结果行）")
-        if event.outcome not in current_roles().outcome_rows:
-            raise LedgerError(f"答复结果 {event.outcome!r} 不是表三的结果行，应为：" + "、".join(current_roles().outcome_rows))
-        roles.fold_outcome(event.outcome)
+        outcomes = current_roles().outcome_rows
+        if event.outcome not in outcomes:
+            raise LedgerError(f"答复须填写答复结果（表三的结果行），{event.outcome!r} 不是，应为：" + "、".join(outcomes))
+        roles_for_year(event.on.year).fold_outcome(event.outcome)  # countable in the format of its year
     if event.kind is EventKind.extension:
         if not event.days or event.days <= 0:
             raise LedgerError("延期须填写延长的工作日数")
@@ -90,11 +92,9 @@ def validate_event(app: Application, event: Event) -> None:
         used = sum(e.days or 0 for e in app.events if e.kind is EventKind.extension)
         if used + event.days > MAX_EXTENSION_DAYS:
             raise LedgerError(f"延期共 {used + event.days} 个工作日，超过第三十三条规定的最长 {MAX_EXTENSION_DAYS} 个工作日")
-    needs = {EventKind.correction_received: EventKind.correction_notice, EventKind.correction_lapsed: EventKind.correction_notice,
-             EventKind.consultation_answered: EventKind.consultation_sent, EventKind.fee_paid: EventKind.fee_notice,
-             EventKind.fee_lapsed: EventKind.fee_notice}
-    if event.kind in needs and not any(e.kind is needs[event.kind] and e.on <= event.on for e in app.events):
-        raise LedgerError(f"记录{event.kind.value}之前须先有{needs[event.kind].value}")
+    needed = NEEDS.get(event.kind)
+    if needed and not any(e.kind is needed and e.on <= event.on for e in app.events):
+        raise LedgerError(f"记录{event.kind.value}之前须先有{needed.value}")
 
 
 def _derived(app: Application, calendar: Calendar) -> dict[str, Any]:

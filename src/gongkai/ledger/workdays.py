@@ -150,10 +150,6 @@ class Calendar:
     def holiday_name(self, day: dt.date) -> str | None:
         return self._year(day.year)[0].get(day)
 
-    def make_up_for(self, day: dt.date) -> str | None:
-        """The holiday a weekend working day (调休上班) makes up for."""
-        return self._year(day.year)[1].get(day)
-
 
 @lru_cache
 def national_calendar() -> Calendar:
