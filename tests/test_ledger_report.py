@@ -318,6 +318,7 @@ def test_register_and_appeal_commands_fill_tables_2_and_4(tmp_path):
         values = store.report_for(conn, BODY, 2026).values()
     engine.dispose()
     assert (values["proactive.normative_documents.issued"], values["proactive.normative_documents.in_force"]) == (1, 1)
+    assert values["proactive.rules.in_force"] is None  # no 规章 on record
     assert (values["proactive.licensing.decisions"], values["proactive.fees.amount_10k_yuan"]) == (12, 0)
     assert (values["appeals.review.corrected"], values["appeals.litigation_direct.pending"]) == (1, 1)
 
@@ -351,3 +352,9 @@ def test_a_2020_report_counts_in_the_trial_format():
     assert report.value("applications.other.all.natural_person") == 1
     assert report.value("applications.carried_forward.other_org") == 1
     assert [f.rule for f in check_report(report) if f.severity == "error"] == []
+
+
+def test_a_category_the_register_holds_nothing_of_stays_blank():
+    report = build_report(BODY, YEAR, (), [i for i in register() if i.category == "normative_documents"])
+    assert report.value("proactive.rules.in_force") is None and report.value("proactive.rules.issued") is None
+    assert report.value("proactive.normative_documents.repealed") == 1

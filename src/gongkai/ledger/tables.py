@@ -7,8 +7,9 @@ Counting rules (one year Y):
 - 四、结转下年度: received by 31 December Y and not closed by then.
 So 一 + 二 = 三（七） + 四 in every column by construction, and 二 equals last year's 四.
 - Table 四: cases filed in Y, by kind, under their outcome if decided by 31 December Y, else pending.
-- Table 二: published items issued / repealed in Y, in force on 31 December Y; the year's decision
-  counts and fee amounts as entered (a count nobody entered stays blank, never 0).
+- Table 二: published items issued / repealed in Y, in force on 31 December Y (blank for a category
+  the register holds nothing of); the year's decision counts and fee amounts as entered (a count
+  nobody entered stays blank, never 0).
 """
 
 from __future__ import annotations
@@ -118,7 +119,9 @@ def proactive_table(items: Iterable[RegisterItem], decisions: Iterable[DecisionC
         measure = roles.proactive.get(cell.column.key)
         category = cell.row.key
         mine = [i for i in items if i.category == category]
-        if measure == "issued":
+        if measure in ("issued", "repealed", "in_force") and not mine:
+            cells[cell.key] = None  # the register keeps nothing of this kind: not known to be 0
+        elif measure == "issued":
             cells[cell.key] = sum(1 for i in mine if i.issued_on.year == year)
         elif measure == "repealed":
             cells[cell.key] = sum(1 for i in mine if i.repealed_on and i.repealed_on.year == year)
