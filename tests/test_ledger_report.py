@@ -263,6 +263,9 @@ def test_ledger_commands(tmp_path):
     assert "答复期限 2026-03-16" in run.stdout and "春节 02-15—02-23 不计" in run.stdout
     run = runner.invoke(cli, ["ledger", "overdue", "--db", db, "--today", "2026-03-18"])
     assert "已超期 2 个工作日" in run.stdout
+    run = runner.invoke(cli, ["ledger", "show", "--db", db, "1"])
+    assert "答复期限 2026-03-16：收到 2026-02-10（星期二）" in run.stdout
+    assert runner.invoke(cli, ["ledger", "show", "--db", db, "9"]).stderr.startswith("gongkai: 没有编号为 9 的申请")
     run = runner.invoke(cli, ["ledger", "event", "--db", db, "1", "答复", "2026-03-10", "--outcome", "granted"])
     assert run.exit_code == 0 and "已办结" in run.stdout
     run = runner.invoke(cli, ["ledger", "event", "--db", db, "1", "答复", "2026-03-11", "--outcome", "granted"])

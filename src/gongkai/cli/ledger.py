@@ -136,6 +136,30 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(f"{deadline.waiting}（至 {deadline.waiting_until or '未定'}）：{deadline.explanation}")
 
+    @ledger.command("show")
+    def show(application_id: Annotated[int, typer.Argument(help="申请编号")], holidays: HolidaysOpt = None,
+             db: DbOpt = None) -> None:
+        """一件申请：登记信息、办理环节和当前期限的计算过程。"""
+        from gongkai.ledger.deadlines import current_deadline
+        from gongkai.ledger.store import get_application
+
+        try:
+            with _engine(db).connect() as conn:
+                application = get_application(conn, application_id)
+            deadline = current_deadline(application, _calendar(holidays))
+        except problems as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"{application.id}\t{application.body}\t{application.number or ''}\t{application.applicant_name or ''}"
+                   f"（{application.applicant_type}）\t{application.channel.value}\t收到 {application.received_on}")
+        for event in application.events:
+            details = "，".join(f"{k} {v}" for k, v in (("结果", event.outcome), ("工作日", event.days), ("批准人", event.approver),
+                                                       ("记录人", event.by), ("说明", event.note)) if v)
+            typer.echo(f"  {event.on}\t{event.kind.value}\t{details}")
+        if deadline is None:
+            typer.echo(f"已办结 {application.closed_on()}")
+        else:
+            typer.echo(f"{deadline.what} {deadline.due_on or deadline.waiting}：{deadline.explanation}")
+
     @ledger.command("overdue")
     def overdue(body: Annotated[str | None, typer.Option("--body")] = None,
                 handler: Annotated[str | None, typer.Option("--handler")] = None,
