@@ -273,7 +273,7 @@ def test_ledger_commands(tmp_path):
     out = tmp_path / "report.yaml"
     run = runner.invoke(cli, ["ledger", "report", "--db", db, BODY, "2026", "-o", str(out)])
     assert "applications:" in out.read_text(encoding="utf-8")
-    assert "未比对" in run.stdout
+    assert "未比对" in run.stderr  # with -o the findings go to stderr
     run = runner.invoke(cli, ["ledger", "document", "--db", db, "1", "reply", "-o", str(tmp_path / "reply.docx"),
                               "--fill", "review_body=某市人民政府"])
     assert run.exit_code == 0, run.output
@@ -361,3 +361,14 @@ def test_a_category_the_register_holds_nothing_of_stays_blank():
     report = build_report(BODY, YEAR, (), [i for i in register() if i.category == "normative_documents"])
     assert report.value("proactive.rules.in_force") is None and report.value("proactive.rules.issued") is None
     assert report.value("proactive.normative_documents.repealed") == 1
+
+
+@pytest.mark.parametrize("command", ["", "due", "add", "event", "show", "overdue", "refresh", "report", "import", "item",
+                                     "review", "count", "appeal", "decide", "document"])
+def test_ledger_help_is_in_chinese_without_python_types(command):
+    result = runner.invoke(cli, ["ledger", *([command] if command else []), "--help"])
+    assert result.exit_code == 0
+    for english in ("Show this message", "Usage:", "Options", "Arguments", "[default", "<bool>", "<list", "<str>",
+                    "<int>", "<float>", "<Path>", "[OPTIONS]", "COMMAND"):
+        assert english not in result.stdout, (command, english)
+    assert "用法：" in result.stdout

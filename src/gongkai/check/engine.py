@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from gongkai.formats import CellDef, Format, Rule, Table, load_format, match_keys
 from gongkai.model import Finding, Number, Paragraph, Provenance, Report, TableLayout
-from gongkai.text import normalize_label, printed_as
+from gongkai.text import figure_text, normalize_label, printed_as
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
 
@@ -63,11 +63,7 @@ def _finding(rule: Rule, message: str, cells: list[str], expected=None, found=No
 
 
 def _figure(value: Number | None) -> str:
-    if value is None:
-        return "空"
-    if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return str(value)
+    return "空" if value is None else figure_text(value)
 
 
 # ---- sums ------------------------------------------------------------------------------------

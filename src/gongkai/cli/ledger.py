@@ -9,32 +9,19 @@ from typing import Annotated
 
 import typer
 
-DbOpt = Annotated[str | None, typer.Option(
-    "--db", envvar="GONGKAI_DB", help="数据库：SQLite 文件路径或 PostgreSQL URL（默认当前目录下的 gongkai.db）")]
+from gongkai.cli.common import DbOpt, ForceOpt, JsonOpt, check_output, fail, open_engine, write_output
+
 # A body with holidays of its own sets GONGKAI_HOLIDAYS once, so that every command counts with them.
 HolidaysOpt = Annotated[list[Path] | None, typer.Option(
-    "--holidays", envvar="GONGKAI_HOLIDAYS", help="本地节假日文件（格式同 ledger/data/calendars/*.yaml；环境变量 GONGKAI_HOLIDAYS）")]
-
-
-def _fail(problem: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"gongkai: {problem}", err=True)
-    return typer.Exit(code=code)
+    "--holidays", envvar="GONGKAI_HOLIDAYS", metavar="文件",
+    help="本地节假日文件（格式同 ledger/data/calendars/*.yaml；环境变量 GONGKAI_HOLIDAYS）")]
 
 
 def _date(text: str, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise _fail(f"{what}「{text}」不是日期（应为 YYYY-MM-DD）") from exc
-
-
-def _engine(db: str | None):
-    from gongkai.store.db import StoreError, connect
-
-    try:
-        return connect(db)
-    except StoreError as exc:
-        raise _fail(f"{exc.db}: {exc.problem}") from exc
+    except ValueError:
+        fail(text, f"{what}不是日期（应为 YYYY-MM-DD）")
 
 
 def _calendar(holidays: list[Path] | None):
@@ -43,11 +30,14 @@ def _calendar(holidays: list[Path] | None):
     try:
         return calendar_with(holidays or [])
     except CalendarError as exc:
-        raise _fail(str(exc)) from exc
+        fail(None, str(exc))
 
 
 def register(app: typer.Typer) -> None:
-    ledger = typer.Typer(no_args_is_help=True, help="依申请公开台账、主动公开登记、复议诉讼登记：生成年度报告的表二、表三、表四。")
+    from gongkai.cli.app import Group
+
+    ledger = typer.Typer(cls=Group, no_args_is_help=True,
+                         help="依申请公开台账、主动公开登记、复议诉讼登记：生成年度报告的表二、表三、表四。")
     app.add_typer(ledger, name="ledger")
 
     from gongkai.ledger.roles import LedgerError
@@ -56,8 +46,8 @@ def register(app: typer.Typer) -> None:
     problems = (LedgerError, CalendarError)
 
     @ledger.command("due")
-    def due(received: Annotated[str, typer.Argument(help="收到申请之日 YYYY-MM-DD")],
-            days: Annotated[int, typer.Option("--days", help="工作日数")] = 20,
+    def due(received: Annotated[str, typer.Argument(metavar="收到日期", help="收到申请之日 YYYY-MM-DD")],
+            days: Annotated[int, typer.Option("--days", metavar="天数", min=1, help="工作日数")] = 20,
             holidays: HolidaysOpt = None) -> None:
         """按工作日计算答复期限并说明计算过程（第三十三条：20 个工作日）。"""
         from gongkai.ledger.deadlines import due_after
@@ -65,22 +55,22 @@ def register(app: typer.Typer) -> None:
         try:
             deadline = due_after(_date(received, "收到日期"), days, _calendar(holidays))
         except problems as exc:
-            raise _fail(str(exc)) from exc
+            fail(None, str(exc))
         typer.echo(deadline.due_on.isoformat())
         typer.echo(deadline.explanation)
 
     @ledger.command("add")
-    def add(body: Annotated[str, typer.Option("--body", help="台账所属机关")],
-            applicant_type: Annotated[str, typer.Option("--type", help="申请人类型（表三的列键，如 natural_person）")],
-            channel: Annotated[str, typer.Option("--channel", help="当面 / 邮寄 / 网络 / 传真")],
-            submitted: Annotated[str | None, typer.Option("--submitted", help="当面提交之日")] = None,
-            signed_for: Annotated[str | None, typer.Option("--signed-for", help="邮寄：签收之日")] = None,
-            confirmed: Annotated[str | None, typer.Option("--confirmed", help="网络、传真、平常信函：确认之日")] = None,
-            name: Annotated[str | None, typer.Option("--name", help="申请人姓名或名称")] = None,
-            contact: Annotated[str | None, typer.Option("--contact")] = None,
-            content: Annotated[str | None, typer.Option("--content", help="申请内容")] = None,
-            number: Annotated[str | None, typer.Option("--number", help="登记编号")] = None,
-            handler: Annotated[str | None, typer.Option("--handler", help="承办人")] = None,
+    def add(body: Annotated[str, typer.Option("--body", metavar="机关", help="台账所属机关")],
+            applicant_type: Annotated[str, typer.Option("--type", metavar="类型", help="申请人类型（表三的列键，如 natural_person）")],
+            channel: Annotated[str, typer.Option("--channel", metavar="方式", help="当面 / 邮寄 / 网络 / 传真")],
+            submitted: Annotated[str | None, typer.Option("--submitted", metavar="日期", help="当面提交之日")] = None,
+            signed_for: Annotated[str | None, typer.Option("--signed-for", metavar="日期", help="邮寄：签收之日")] = None,
+            confirmed: Annotated[str | None, typer.Option("--confirmed", metavar="日期", help="网络、传真、平常信函：确认之日")] = None,
+            name: Annotated[str | None, typer.Option("--name", metavar="姓名", help="申请人姓名或名称")] = None,
+            contact: Annotated[str | None, typer.Option("--contact", metavar="联系方式", help="申请人联系方式")] = None,
+            content: Annotated[str | None, typer.Option("--content", metavar="内容", help="申请内容")] = None,
+            number: Annotated[str | None, typer.Option("--number", metavar="编号", help="登记编号")] = None,
+            handler: Annotated[str | None, typer.Option("--handler", metavar="承办人", help="承办人")] = None,
             holidays: HolidaysOpt = None,
             db: DbOpt = None) -> None:
         """登记一件政府信息公开申请（收到申请之日按第三十一条确定）。"""
@@ -88,29 +78,34 @@ def register(app: typer.Typer) -> None:
         from gongkai.ledger.models import Application, Channel
         from gongkai.ledger.store import create_application
 
-        try:
-            received, why = receipt_date(Channel(channel), *(d and _date(d, "日期") for d in (submitted, signed_for, confirmed)))
-            application = Application(body=body, applicant_type=applicant_type, channel=Channel(channel), received_on=received,
-                                      submitted_on=_date(submitted, "提交日期") if submitted else None, applicant_name=name,
-                                      contact=contact, content=content, number=number, handler=handler)
-            calendar = _calendar(holidays)
-            app_id = create_application(_engine(db), application, calendar=calendar)
-            deadline = reply_deadline(application, calendar)
-        except ValueError as exc:  # LedgerError, CalendarError and a channel that is not one
-            raise _fail(str(exc)) from exc
+        if channel not in Channel._value2member_map_:
+            fail(channel, "不是申请方式，应为：" + " / ".join(c.value for c in Channel))
+        dates = [_date(d, "日期") if d else None for d in (submitted, signed_for, confirmed)]
+        calendar = _calendar(holidays)
+        with open_engine(db, create=True) as engine:
+            try:
+                received, why = receipt_date(Channel(channel), *dates)
+                application = Application(body=body, applicant_type=applicant_type, channel=Channel(channel), received_on=received,
+                                          submitted_on=dates[0], applicant_name=name, contact=contact, content=content,
+                                          number=number, handler=handler)
+                app_id = create_application(engine, application, calendar=calendar)
+                deadline = reply_deadline(application, calendar)
+            except problems as exc:
+                fail(None, str(exc))
         typer.echo(f"已登记申请 {app_id}：{why}")
         typer.echo(f"答复期限 {deadline.due_on}：{deadline.explanation}")
 
     @ledger.command("event")
-    def event(application_id: Annotated[int, typer.Argument(help="申请编号")],
-              kind: Annotated[str, typer.Argument(
+    def event(application_id: Annotated[int, typer.Argument(metavar="申请编号", help="申请编号")],
+              kind: Annotated[str, typer.Argument(metavar="环节",
                   help="补正告知 收到补正 逾期不补正 征求第三方意见 第三方答复 延期 收费通知 缴费 逾期未缴费 答复 寄送 归档")],
-              on: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD")],
-              outcome: Annotated[str | None, typer.Option("--outcome", help="答复结果：表三结果行的键，如 withheld.state_secret")] = None,
-              days: Annotated[int | None, typer.Option("--days", help="延期的工作日数；补正告知给予的补正期限")] = None,
-              approver: Annotated[str | None, typer.Option("--approver", help="延期的批准人")] = None,
-              by: Annotated[str | None, typer.Option("--by", help="记录人")] = None,
-              note: Annotated[str | None, typer.Option("--note")] = None,
+              on: Annotated[str, typer.Argument(metavar="日期", help="日期 YYYY-MM-DD")],
+              outcome: Annotated[str | None, typer.Option(
+                  "--outcome", metavar="结果", help="答复结果：表三结果行的键，如 withheld.state_secret")] = None,
+              days: Annotated[int | None, typer.Option("--days", metavar="天数", help="延期的工作日数；补正告知给予的补正期限")] = None,
+              approver: Annotated[str | None, typer.Option("--approver", metavar="批准人", help="延期的批准人")] = None,
+              by: Annotated[str | None, typer.Option("--by", metavar="记录人", help="记录人")] = None,
+              note: Annotated[str | None, typer.Option("--note", metavar="说明", help="说明（补正事项、第三方名称 …）")] = None,
               holidays: HolidaysOpt = None,
               db: DbOpt = None) -> None:
         """记录申请办理中的一个环节。"""
@@ -118,17 +113,21 @@ def register(app: typer.Typer) -> None:
         from gongkai.ledger.models import Event, EventKind
         from gongkai.ledger.store import add_event
 
-        try:
-            event_kind = EventKind(kind) if kind in EventKind._value2member_map_ else EventKind[kind]
-        except KeyError as exc:
-            raise _fail(f"未知环节「{kind}」，可用：" + " ".join(k.value for k in EventKind)) from exc
-        try:
-            calendar = _calendar(holidays)
-            application = add_event(_engine(db), application_id, Event(kind=event_kind, on=_date(on, "日期"), outcome=outcome,
-                                                                      days=days, approver=approver, by=by, note=note), by, calendar)
-            deadline = current_deadline(application, calendar)
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+        if kind in EventKind._value2member_map_:
+            event_kind = EventKind(kind)
+        elif kind in EventKind.__members__:
+            event_kind = EventKind[kind]
+        else:
+            fail(kind, "未知环节，可用：" + " ".join(k.value for k in EventKind))
+
+        calendar = _calendar(holidays)
+        recorded = Event(kind=event_kind, on=_date(on, "日期"), outcome=outcome, days=days, approver=approver, by=by, note=note)
+        with open_engine(db) as engine:
+            try:
+                application = add_event(engine, application_id, recorded, by, calendar)
+                deadline = current_deadline(application, calendar)
+            except problems as exc:
+                fail(None, str(exc))
         if deadline is None:
             typer.echo(f"申请 {application_id} 已办结（{application.closed_on()}）")
         elif deadline.due_on:
@@ -137,44 +136,43 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{deadline.waiting}（至 {deadline.waiting_until or '未定'}）：{deadline.explanation}")
 
     @ledger.command("show")
-    def show(application_id: Annotated[int, typer.Argument(help="申请编号")], holidays: HolidaysOpt = None,
+    def show(application_id: Annotated[int, typer.Argument(metavar="申请编号", help="申请编号")], holidays: HolidaysOpt = None,
              db: DbOpt = None) -> None:
         """一件申请：登记信息、办理环节和当前期限的计算过程。"""
         from gongkai.ledger.deadlines import current_deadline
         from gongkai.ledger.store import get_application
 
-        try:
-            with _engine(db).connect() as conn:
+        with open_engine(db) as engine, engine.connect() as conn:
+            try:
                 application = get_application(conn, application_id)
-            deadline = current_deadline(application, _calendar(holidays))
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+                deadline = current_deadline(application, _calendar(holidays))
+            except problems as exc:
+                fail(None, str(exc))
         typer.echo(f"{application.id}\t{application.body}\t{application.number or ''}\t{application.applicant_name or ''}"
                    f"（{application.applicant_type}）\t{application.channel.value}\t收到 {application.received_on}")
-        for event in application.events:
-            details = "，".join(f"{k} {v}" for k, v in (("结果", event.outcome), ("工作日", event.days), ("批准人", event.approver),
-                                                       ("记录人", event.by), ("说明", event.note)) if v)
-            typer.echo(f"  {event.on}\t{event.kind.value}\t{details}")
+        for step in application.events:
+            details = "，".join(f"{k} {v}" for k, v in (("结果", step.outcome), ("工作日", step.days), ("批准人", step.approver),
+                                                       ("记录人", step.by), ("说明", step.note)) if v)
+            typer.echo(f"  {step.on}\t{step.kind.value}\t{details}")
         if deadline is None:
             typer.echo(f"已办结 {application.closed_on()}")
         else:
             typer.echo(f"{deadline.what} {deadline.due_on or deadline.waiting}：{deadline.explanation}")
 
     @ledger.command("overdue")
-    def overdue(body: Annotated[str | None, typer.Option("--body")] = None,
-                handler: Annotated[str | None, typer.Option("--handler")] = None,
-                within: Annotated[int, typer.Option("--within", help="列出 N 个工作日内到期的")] = 5,
-                today: Annotated[str | None, typer.Option("--today", help="以此日为今天（默认今天）")] = None,
-                as_json: Annotated[bool, typer.Option("--json")] = False,
+    def overdue(body: Annotated[str | None, typer.Option("--body", metavar="机关", help="只列这个机关的")] = None,
+                handler: Annotated[str | None, typer.Option("--handler", metavar="承办人", help="只列这个承办人的")] = None,
+                within: Annotated[int, typer.Option("--within", metavar="天数", min=0, help="列出几个工作日内到期的")] = 5,
+                today: Annotated[str | None, typer.Option("--today", metavar="日期", help="以此日为今天（默认今天）")] = None,
+                as_json: JsonOpt = False,
                 holidays: HolidaysOpt = None,
                 db: DbOpt = None) -> None:
         """已超期和即将到期的申请，按机关、承办人筛选。"""
         from gongkai.ledger.store import due_list
 
-        engine = _engine(db)
-        with engine.connect() as conn:
-            items = due_list(conn, _date(today, "今天") if today else dt.date.today(), within, body, handler,
-                             _calendar(holidays))
+        day = _date(today, "今天") if today else dt.date.today()
+        with open_engine(db) as engine, engine.connect() as conn:
+            items = due_list(conn, day, within, body, handler, _calendar(holidays))
         if as_json:
             for item in items:
                 typer.echo(json.dumps({**item.__dict__, "overdue": item.overdue}, ensure_ascii=False, default=str))
@@ -191,13 +189,15 @@ def register(app: typer.Typer) -> None:
         """重新计算所有未办结申请的期限（新增或修改节假日文件之后）。"""
         from gongkai.ledger.store import refresh_deadlines
 
-        typer.echo(f"已重新计算 {refresh_deadlines(_engine(db), _calendar(holidays))} 件未办结申请的期限")
+        with open_engine(db) as engine:
+            typer.echo(f"已重新计算 {refresh_deadlines(engine, _calendar(holidays))} 件未办结申请的期限")
 
     @ledger.command("report")
-    def report(body: Annotated[str, typer.Argument(help="机关名称")],
-               year: Annotated[int, typer.Argument(help="年度")],
+    def report(body: Annotated[str, typer.Argument(metavar="机关", help="机关名称")],
+               year: Annotated[int, typer.Argument(metavar="年度", min=2019, max=9999, help="年度")],
                output: Annotated[str | None, typer.Option(
-                   "--output", "-o", help="写出填报模板 YAML（gongkai render 可直接生成文档）")] = None,
+                   "--output", "-o", metavar="文件", help="写出填报模板 YAML（补充正文后 gongkai render 生成文档）")] = None,
+               force: ForceOpt = False,
                db: DbOpt = None) -> None:
         """由台账记录生成该机关该年度报告的表二、表三、表四，核查规则，并与库中已发布的报告比对。"""
         from gongkai.check import check_report
@@ -205,49 +205,56 @@ def register(app: typer.Typer) -> None:
         from gongkai.render.template import template_yaml
         from gongkai.render.terminal import print_report
 
-        engine = _engine(db)
-        try:
-            with engine.connect() as conn:
+        if output and output != "-":
+            check_output(output, force, db)
+        with open_engine(db) as engine, engine.connect() as conn:
+            try:
                 built = report_for(conn, body, year)
                 differences = compare_with_published(conn, built)
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+            except problems as exc:
+                fail(None, str(exc))
         findings = check_report(built)
         if output:
-            Path(output).write_text(template_yaml(built), encoding="utf-8")
-            typer.echo(f"已写出 {output}：补充各部分正文后用 gongkai render {output} --to docx 生成报告")
+            write_output(template_yaml(built), output, output)
+            typer.echo(f"补充各部分正文后用 gongkai render {output} --to docx 生成报告", err=True)
         else:
             print_report(built)
         for finding in findings:
-            typer.echo(f"{finding.rule}\t{finding.severity}\t{finding.message}")
+            typer.echo(f"{finding.rule}\t{finding.severity}\t{finding.message}", err=bool(output))
         if differences is None:
-            typer.echo(f"库中没有 {body}{year} 年度已发布的报告，未比对")
+            typer.echo(f"库中没有 {body}{year} 年度已发布的报告，未比对", err=bool(output))
         elif not differences:
-            typer.echo(f"与库中已发布的 {body}{year} 年度报告一致")
+            typer.echo(f"与库中已发布的 {body}{year} 年度报告一致", err=bool(output))
         for finding in differences or []:
-            typer.echo(f"{finding.rule}\t{finding.severity}\t{finding.message}")
+            typer.echo(f"{finding.rule}\t{finding.severity}\t{finding.message}", err=bool(output))
         if any(f.severity == "error" for f in findings) or differences:
             raise typer.Exit(code=1)
 
     @ledger.command("import")
-    def import_(file: Annotated[Path, typer.Argument(help="台账 xlsx")],
-                body: Annotated[str, typer.Option("--body", help="台账所属机关")],
-                mapping: Annotated[list[str] | None, typer.Option("--map", help="字段=表头，如 received_on=来件日期")] = None,
-                channel: Annotated[str | None, typer.Option("--channel", help="没有申请方式列时，全部申请的提交方式")] = None,
-                preview: Annotated[bool, typer.Option("--preview", help="只显示列的对应和读取结果，不入库")] = False,
+    def import_(file: Annotated[Path, typer.Argument(metavar="文件", help="台账 xlsx")],
+                body: Annotated[str, typer.Option("--body", metavar="机关", help="台账所属机关")],
+                mapping: Annotated[list[str] | None, typer.Option(
+                    "--map", metavar="字段=表头", help="指定列的对应，如 received_on=来件日期")] = None,
+                channel: Annotated[str | None, typer.Option(
+                    "--channel", metavar="方式", help="没有申请方式列时，全部申请的提交方式")] = None,
+                preview: Annotated[bool, typer.Option("--preview", metavar="", help="只显示列的对应和读取结果，不入库")] = False,
                 db: DbOpt = None) -> None:
         """导入机关现有的 Excel 台账：按表头识别列，逐行报告无法读取的行（行、列、原因）。"""
         from gongkai.ledger.importer import FIELD_LABELS, SheetError, read_ledger_xlsx
         from gongkai.ledger.models import Channel
         from gongkai.ledger.store import create_applications
 
+        if channel is not None and channel not in Channel._value2member_map_:
+            fail(channel, "不是申请方式，应为：" + " / ".join(c.value for c in Channel))
         overrides = dict(item.split("=", 1) for item in mapping or [] if "=" in item)
         try:
-            result = read_ledger_xlsx(file.read_bytes(), body, str(file), overrides, Channel(channel) if channel else None)
+            data = file.read_bytes()
         except OSError as exc:
-            raise _fail(f"{file}: 无法读取 ({exc.strerror or exc})") from exc
-        except (SheetError, ValueError) as exc:
-            raise _fail(str(exc)) from exc
+            fail(file, f"无法读取 ({exc.strerror or exc})")
+        try:
+            result = read_ledger_xlsx(data, body, str(file), overrides, Channel(channel) if channel else None)
+        except SheetError as exc:
+            fail(None, str(exc))
         typer.echo(f"{file}：工作表「{result.sheet}」第 {result.header_row} 行为表头")
         for field, header in result.mapping.items():
             typer.echo(f"  {FIELD_LABELS[field]}（{field}）← 「{header}」")
@@ -261,125 +268,145 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"可读取 {len(result.applications)} 行，无法读取 {len(result.bad_rows)} 行")
         if preview:
             return
-        try:
-            ids = create_applications(_engine(db), [a for _, a in result.applications], by=f"导入 {file.name}")
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+        with open_engine(db, create=True) as engine:
+            try:
+                ids = create_applications(engine, [a for _, a in result.applications], by=f"导入 {file.name}")
+            except problems as exc:
+                fail(None, str(exc))
         typer.echo(f"已入库 {len(ids)} 件申请")
         if result.problems:
             raise typer.Exit(code=1)
 
     @ledger.command("item")
-    def item(body: Annotated[str, typer.Option("--body")],
-             category: Annotated[str, typer.Option("--category", help="表二的行键：rules / normative_documents …")],
-             title: Annotated[str, typer.Option("--title")],
-             issued: Annotated[str | None, typer.Option("--issued", help="制发日期")] = None,
-             repealed: Annotated[str | None, typer.Option("--repealed", help="废止日期")] = None,
-             number: Annotated[str | None, typer.Option("--number", help="文号")] = None,
+    def item(body: Annotated[str, typer.Option("--body", metavar="机关", help="所属机关")],
+             category: Annotated[str, typer.Option(
+                 "--category", metavar="类别", help="表二的行键：rules / normative_documents …")],
+             title: Annotated[str, typer.Option("--title", metavar="标题", help="文件标题")],
+             issued: Annotated[str | None, typer.Option("--issued", metavar="日期", help="制发日期")] = None,
+             repealed: Annotated[str | None, typer.Option("--repealed", metavar="日期", help="废止日期")] = None,
+             number: Annotated[str | None, typer.Option("--number", metavar="文号", help="文号")] = None,
              db: DbOpt = None) -> None:
         """登记一件主动公开事项（规章、行政规范性文件），从草稿开始三审。"""
         from gongkai.ledger.models import RegisterItem
         from gongkai.ledger.store import add_register_item
 
-        try:
-            item_id = add_register_item(_engine(db), RegisterItem(
-                body=body, category=category, title=title, number=number,
-                issued_on=_date(issued, "制发日期") if issued else None, repealed_on=_date(repealed, "废止日期") if repealed else None))
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+        record = RegisterItem(body=body, category=category, title=title, number=number,
+                              issued_on=_date(issued, "制发日期") if issued else None,
+                              repealed_on=_date(repealed, "废止日期") if repealed else None)
+        with open_engine(db, create=True) as engine:
+            try:
+                item_id = add_register_item(engine, record)
+            except problems as exc:
+                fail(None, str(exc))
         typer.echo(f"已登记主动公开事项 {item_id}（草稿）")
 
     @ledger.command("review")
-    def review(item_id: Annotated[int, typer.Argument(help="事项编号")],
-               by: Annotated[str, typer.Option("--by", help="审核人")],
-               on: Annotated[str, typer.Option("--on", help="日期")],
-               note: Annotated[str | None, typer.Option("--note")] = None,
-               back: Annotated[bool, typer.Option("--back", help="退回草稿")] = False,
+    def review(item_id: Annotated[int, typer.Argument(metavar="事项编号", help="主动公开事项编号")],
+               by: Annotated[str, typer.Option("--by", metavar="审核人", help="审核人")],
+               on: Annotated[str, typer.Option("--on", metavar="日期", help="日期")],
+               note: Annotated[str | None, typer.Option("--note", metavar="说明", help="审核意见")] = None,
+               back: Annotated[bool, typer.Option("--back", metavar="", help="退回草稿")] = False,
                db: DbOpt = None) -> None:
         """主动公开事项进入下一审（草稿 → 初审 → 复审 → 终审 → 已发布），或退回。"""
         from gongkai.ledger.store import advance_review, return_to_draft
 
-        try:
-            if back:
-                return_to_draft(_engine(db), item_id, by, _date(on, "日期"), note or "退回修改")
-                typer.echo(f"事项 {item_id} 已退回草稿")
-                return
-            state = advance_review(_engine(db), item_id, by, _date(on, "日期"), note)
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+        day = _date(on, "日期")
+        with open_engine(db) as engine:
+            try:
+                if back:
+                    return_to_draft(engine, item_id, by, day, note or "退回修改")
+                    typer.echo(f"事项 {item_id} 已退回草稿")
+                    return
+                state = advance_review(engine, item_id, by, day, note)
+            except problems as exc:
+                fail(None, str(exc))
         typer.echo(f"事项 {item_id}：{state.value}（{by}，{on}）")
 
     @ledger.command("count")
-    def count(body: Annotated[str, typer.Argument()], year: Annotated[int, typer.Argument()],
-              category: Annotated[str, typer.Argument(help="表二的行键：licensing / punishment / coercion / fees")],
-              number: Annotated[int | None, typer.Option("--count", help="本年处理决定数量")] = None,
-              amount: Annotated[float | None, typer.Option("--amount-yuan", help="本年收费金额（元）")] = None,
-              source: Annotated[str | None, typer.Option("--source", help="数据来源")] = None,
+    def count(body: Annotated[str, typer.Argument(metavar="机关", help="机关名称")],
+              year: Annotated[int, typer.Argument(metavar="年度", min=2019, max=9999, help="年度")],
+              category: Annotated[str, typer.Argument(metavar="类别", help="表二的行键：licensing / punishment / coercion / fees")],
+              number: Annotated[int | None, typer.Option("--count", metavar="件数", min=0, help="本年处理决定数量")] = None,
+              amount: Annotated[float | None, typer.Option("--amount-yuan", metavar="元", min=0, help="本年收费金额（元）")] = None,
+              source: Annotated[str | None, typer.Option("--source", metavar="来源", help="数据来源")] = None,
               db: DbOpt = None) -> None:
         """填报表二某行的本年数量或收费金额。"""
         from gongkai.ledger.models import DecisionCount
         from gongkai.ledger.store import set_decision_count
 
-        try:
-            set_decision_count(_engine(db), DecisionCount(body=body, year=year, category=category, count=number,
-                                                          amount_yuan=amount, source=source))
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+        with open_engine(db, create=True) as engine:
+            try:
+                set_decision_count(engine, DecisionCount(body=body, year=year, category=category, count=number,
+                                                         amount_yuan=amount, source=source))
+            except problems as exc:
+                fail(None, str(exc))
         typer.echo(f"已记录 {body} {year} 年 {category}")
 
     @ledger.command("appeal")
-    def appeal(body: Annotated[str, typer.Option("--body")],
-               kind: Annotated[str, typer.Option("--kind", help="表四的行键：review / litigation_direct / litigation_after_review")],
-               filed: Annotated[str, typer.Option("--filed", help="收到复议申请或起诉的日期")],
-               case_number: Annotated[str | None, typer.Option("--case")] = None,
+    def appeal(body: Annotated[str, typer.Option("--body", metavar="机关", help="被申请复议或被诉的机关")],
+               kind: Annotated[str, typer.Option(
+                   "--kind", metavar="类别", help="表四的行键：review / litigation_direct / litigation_after_review")],
+               filed: Annotated[str, typer.Option("--filed", metavar="日期", help="收到复议申请或起诉的日期")],
+               case_number: Annotated[str | None, typer.Option("--case", metavar="案号", help="案号")] = None,
                db: DbOpt = None) -> None:
         """登记一件政府信息公开行政复议或行政诉讼。"""
         from gongkai.ledger.models import Appeal
         from gongkai.ledger.store import add_appeal
 
-        try:
-            appeal_id = add_appeal(_engine(db), Appeal(body=body, kind=kind, filed_on=_date(filed, "日期"), case_number=case_number))
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+        record = Appeal(body=body, kind=kind, filed_on=_date(filed, "日期"), case_number=case_number)
+        with open_engine(db, create=True) as engine:
+            try:
+                appeal_id = add_appeal(engine, record)
+            except problems as exc:
+                fail(None, str(exc))
         typer.echo(f"已登记复议诉讼 {appeal_id}（尚未审结）")
 
     @ledger.command("decide")
-    def decide(appeal_id: Annotated[int, typer.Argument()],
-               outcome: Annotated[str, typer.Argument(help="表四的结果列键：upheld / corrected / other")],
-               on: Annotated[str, typer.Argument(help="审结日期")],
+    def decide(appeal_id: Annotated[int, typer.Argument(metavar="编号", help="复议诉讼编号")],
+               outcome: Annotated[str, typer.Argument(metavar="结果", help="表四的结果列键：upheld / corrected / other")],
+               on: Annotated[str, typer.Argument(metavar="日期", help="审结日期")],
                db: DbOpt = None) -> None:
         """记录复议诉讼的结果。"""
         from gongkai.ledger.store import decide_appeal
 
-        try:
-            decide_appeal(_engine(db), appeal_id, outcome, _date(on, "日期"))
-        except problems as exc:
-            raise _fail(str(exc)) from exc
+        day = _date(on, "日期")
+        with open_engine(db) as engine:
+            try:
+                decide_appeal(engine, appeal_id, outcome, day)
+            except problems as exc:
+                fail(None, str(exc))
         typer.echo(f"复议诉讼 {appeal_id}：{outcome}（{on}）")
 
     @ledger.command("document")
-    def document(application_id: Annotated[int, typer.Argument(help="申请编号")],
-                 kind: Annotated[str, typer.Argument(
+    def document(application_id: Annotated[int, typer.Argument(metavar="申请编号", help="申请编号")],
+                 kind: Annotated[str, typer.Argument(metavar="文书",
                      help="correction_notice 补正告知书 / consultation 征求意见书 / extension 延期答复告知书 / reply 答复书")],
-                 to: Annotated[str, typer.Option("--to", help="docx 或 pdf")] = "docx",
-                 output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
-                 templates: Annotated[Path | None, typer.Option("--templates", help="本机关的文书模板 YAML")] = None,
-                 fill: Annotated[list[str] | None, typer.Option("--fill", help="补充填空，如 review_body=某市人民政府")] = None,
+                 to: Annotated[str, typer.Option("--to", metavar="格式", help="docx 或 pdf")] = "docx",
+                 output: Annotated[str | None, typer.Option("--output", "-o", metavar="文件", help="输出文件")] = None,
+                 templates: Annotated[Path | None, typer.Option("--templates", metavar="文件", help="本机关的文书模板 YAML")] = None,
+                 fill: Annotated[list[str] | None, typer.Option(
+                     "--fill", metavar="名称=内容", help="补充填空，如 review_body=某市人民政府")] = None,
+                 force: ForceOpt = False,
                  db: DbOpt = None) -> None:
         """生成法定文书（DOCX/PDF）。"""
         from gongkai.ledger.documents import load_templates, render_document_docx, render_document_pdf
         from gongkai.ledger.store import get_application
         from gongkai.render.pdf import RenderError
 
-        engine = _engine(db)
+        if to not in ("docx", "pdf"):
+            fail(to, "文书格式应为 docx 或 pdf")
         extra = dict(item.split("=", 1) for item in fill or [] if "=" in item)
-        try:
-            with engine.connect() as conn:
+        with open_engine(db) as engine, engine.connect() as conn:
+            try:
                 application = get_application(conn, application_id)
+            except problems as exc:
+                fail(None, str(exc))
+        output = output or f"{application.number or application_id}-{kind}.{to}"
+        if output != "-":
+            check_output(output, force, db)
+        try:
             render = render_document_pdf if to == "pdf" else render_document_docx
             data = render(application, kind, load_templates(templates), extra)
         except (*problems, RenderError) as exc:
-            raise _fail(str(exc)) from exc
-        path = output or Path(f"{application.number or application_id}-{kind}.{to}")
-        path.write_bytes(data)
-        typer.echo(f"已生成 {path}")
+            fail(None, str(exc))
+        write_output(data, output, output)

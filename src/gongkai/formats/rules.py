@@ -72,6 +72,23 @@ class SumRule(Rule):
             return [{"column": col.key} for col in table.blocks[0].columns]
         return [{"row": row.key} for row in table.all_rows]
 
+    def instances(self, fmt: Format) -> list[tuple[list[Term], list[Term]]]:
+        """(lhs, rhs) for each binding, resolved to the format's canonical cells (a binding whose
+        terms name no cell, as a row without that column, is left out)."""
+        canonical = set(fmt.keys)
+        out = []
+        for binding in self.bindings(fmt):
+            sides = []
+            for terms in (self.lhs, self.rhs):
+                side = []
+                for term in terms:
+                    sign, previous, pattern = split_term(term, binding)
+                    side += [Term(key, sign, previous) for key in match_keys(fmt, pattern) if key in canonical]
+                sides.append(side)
+            if sides[0] and sides[1]:
+                out.append((sides[0], sides[1]))
+        return out
+
 
 class NarrativeRule(Rule):
     """A figure the text states (regex group n, summed over one sentence) against Σ cells."""
