@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gongkai.cli.common import DbOpt, ForceOpt, JsonOpt, check_output, fail, open_engine, write_output
+from gongkai.cli.common import DbOpt, ForceOpt, JsonOpt, check_output, fail, open_engine, warn, write_output
 
 # A body with holidays of its own sets GONGKAI_HOLIDAYS once, so that every command counts with them.
 HolidaysOpt = Annotated[list[Path] | None, typer.Option(
@@ -31,6 +31,43 @@ def _calendar(holidays: list[Path] | None):
         return calendar_with(holidays or [])
     except CalendarError as exc:
         fail(None, str(exc))
+
+
+def _on_database(db: str | None, action, create: bool = False):
+    """action(engine) on the open database; a record the ledger refuses ends the command in one line."""
+    from gongkai.ledger.roles import LedgerError
+    from gongkai.ledger.workdays import CalendarError
+
+    with open_engine(db, create=create) as engine:
+        try:
+            return action(engine)
+        except (LedgerError, CalendarError) as exc:
+            fail(None, str(exc))
+
+
+def _read(engine, query, *args):
+    with engine.connect() as conn:
+        return query(conn, *args)
+
+
+def _print_deadline(application, calendar) -> None:
+    """The application's current date and its explanation; one it cannot have (a year without
+    holiday data) is a warning: the record itself is kept."""
+    from gongkai.ledger.deadlines import current_deadline
+    from gongkai.ledger.roles import LedgerError
+    from gongkai.ledger.workdays import CalendarError
+
+    try:
+        deadline = current_deadline(application, calendar)
+    except (LedgerError, CalendarError) as exc:
+        warn(None, f"期限无法计算：{exc}")
+        return
+    if deadline is None:
+        typer.echo(f"已办结 {application.closed_on()}")
+    elif deadline.due_on:
+        typer.echo(f"{deadline.what} {deadline.due_on}：{deadline.explanation}")
+    else:
+        typer.echo(f"{deadline.waiting}（至 {deadline.waiting_until or '未定'}）：{deadline.explanation}")
 
 
 def register(app: typer.Typer) -> None:
@@ -74,7 +111,7 @@ def register(app: typer.Typer) -> None:
             holidays: HolidaysOpt = None,
             db: DbOpt = None) -> None:
         """登记一件政府信息公开申请（收到申请之日按第三十一条确定）。"""
-        from gongkai.ledger.deadlines import receipt_date, reply_deadline
+        from gongkai.ledger.deadlines import receipt_date
         from gongkai.ledger.models import Application, Channel
         from gongkai.ledger.store import create_application
 
@@ -82,18 +119,16 @@ def register(app: typer.Typer) -> None:
             fail(channel, "不是申请方式，应为：" + " / ".join(c.value for c in Channel))
         dates = [_date(d, "日期") if d else None for d in (submitted, signed_for, confirmed)]
         calendar = _calendar(holidays)
-        with open_engine(db, create=True) as engine:
-            try:
-                received, why = receipt_date(Channel(channel), *dates)
-                application = Application(body=body, applicant_type=applicant_type, channel=Channel(channel), received_on=received,
-                                          submitted_on=dates[0], applicant_name=name, contact=contact, content=content,
-                                          number=number, handler=handler)
-                app_id = create_application(engine, application, calendar=calendar)
-                deadline = reply_deadline(application, calendar)
-            except problems as exc:
-                fail(None, str(exc))
+        try:
+            received, why = receipt_date(Channel(channel), *dates)
+        except problems as exc:
+            fail(None, str(exc))
+        application = Application(body=body, applicant_type=applicant_type, channel=Channel(channel), received_on=received,
+                                  submitted_on=dates[0], applicant_name=name, contact=contact, content=content,
+                                  number=number, handler=handler)
+        app_id = _on_database(db, lambda engine: create_application(engine, application, calendar=calendar), create=True)
         typer.echo(f"已登记申请 {app_id}：{why}")
-        typer.echo(f"答复期限 {deadline.due_on}：{deadline.explanation}")
+        _print_deadline(application, calendar)
 
     @ledger.command("event")
     def event(application_id: Annotated[int, typer.Argument(metavar="申请编号", help="申请编号")],
@@ -109,7 +144,6 @@ def register(app: typer.Typer) -> None:
               holidays: HolidaysOpt = None,
               db: DbOpt = None) -> None:
         """记录申请办理中的一个环节。"""
-        from gongkai.ledger.deadlines import current_deadline
         from gongkai.ledger.models import Event, EventKind
         from gongkai.ledger.store import add_event
 
@@ -122,42 +156,25 @@ def register(app: typer.Typer) -> None:
 
         calendar = _calendar(holidays)
         recorded = Event(kind=event_kind, on=_date(on, "日期"), outcome=outcome, days=days, approver=approver, by=by, note=note)
-        with open_engine(db) as engine:
-            try:
-                application = add_event(engine, application_id, recorded, by, calendar)
-                deadline = current_deadline(application, calendar)
-            except problems as exc:
-                fail(None, str(exc))
-        if deadline is None:
-            typer.echo(f"申请 {application_id} 已办结（{application.closed_on()}）")
-        elif deadline.due_on:
-            typer.echo(f"答复期限 {deadline.due_on}：{deadline.explanation}")
-        else:
-            typer.echo(f"{deadline.waiting}（至 {deadline.waiting_until or '未定'}）：{deadline.explanation}")
+        application = _on_database(db, lambda engine: add_event(engine, application_id, recorded, by, calendar))
+        typer.echo(f"已记录申请 {application_id} 的{event_kind.value}（{recorded.on}）")
+        _print_deadline(application, calendar)
 
     @ledger.command("show")
     def show(application_id: Annotated[int, typer.Argument(metavar="申请编号", help="申请编号")], holidays: HolidaysOpt = None,
              db: DbOpt = None) -> None:
         """一件申请：登记信息、办理环节和当前期限的计算过程。"""
-        from gongkai.ledger.deadlines import current_deadline
         from gongkai.ledger.store import get_application
 
-        with open_engine(db) as engine, engine.connect() as conn:
-            try:
-                application = get_application(conn, application_id)
-                deadline = current_deadline(application, _calendar(holidays))
-            except problems as exc:
-                fail(None, str(exc))
+        calendar = _calendar(holidays)
+        application = _on_database(db, lambda engine: _read(engine, get_application, application_id))
         typer.echo(f"{application.id}\t{application.body}\t{application.number or ''}\t{application.applicant_name or ''}"
                    f"（{application.applicant_type}）\t{application.channel.value}\t收到 {application.received_on}")
         for step in application.events:
             details = "，".join(f"{k} {v}" for k, v in (("结果", step.outcome), ("工作日", step.days), ("批准人", step.approver),
                                                        ("记录人", step.by), ("说明", step.note)) if v)
             typer.echo(f"  {step.on}\t{step.kind.value}\t{details}")
-        if deadline is None:
-            typer.echo(f"已办结 {application.closed_on()}")
-        else:
-            typer.echo(f"{deadline.what} {deadline.due_on or deadline.waiting}：{deadline.explanation}")
+        _print_deadline(application, calendar)
 
     @ledger.command("overdue")
     def overdue(body: Annotated[str | None, typer.Option("--body", metavar="机关", help="只列这个机关的")] = None,
@@ -171,8 +188,8 @@ def register(app: typer.Typer) -> None:
         from gongkai.ledger.store import due_list
 
         day = _date(today, "今天") if today else dt.date.today()
-        with open_engine(db) as engine, engine.connect() as conn:
-            items = due_list(conn, day, within, body, handler, _calendar(holidays))
+        calendar = _calendar(holidays)
+        items = _on_database(db, lambda engine: _read(engine, due_list, day, within, body, handler, calendar))
         if as_json:
             for item in items:
                 typer.echo(json.dumps({**item.__dict__, "overdue": item.overdue}, ensure_ascii=False, default=str))
@@ -189,8 +206,8 @@ def register(app: typer.Typer) -> None:
         """重新计算所有未办结申请的期限（新增或修改节假日文件之后）。"""
         from gongkai.ledger.store import refresh_deadlines
 
-        with open_engine(db) as engine:
-            typer.echo(f"已重新计算 {refresh_deadlines(engine, _calendar(holidays))} 件未办结申请的期限")
+        calendar = _calendar(holidays)
+        typer.echo(f"已重新计算 {_on_database(db, lambda engine: refresh_deadlines(engine, calendar))} 件未办结申请的期限")
 
     @ledger.command("report")
     def report(body: Annotated[str, typer.Argument(metavar="机关", help="机关名称")],
@@ -207,12 +224,11 @@ def register(app: typer.Typer) -> None:
 
         if output and output != "-":
             check_output(output, force, db)
-        with open_engine(db) as engine, engine.connect() as conn:
-            try:
-                built = report_for(conn, body, year)
-                differences = compare_with_published(conn, built)
-            except problems as exc:
-                fail(None, str(exc))
+        def build(conn):
+            built = report_for(conn, body, year)
+            return built, compare_with_published(conn, built)
+
+        built, differences = _on_database(db, lambda engine: _read(engine, build))
         findings = check_report(built)
         if output:
             write_output(template_yaml(built), output, output)
@@ -268,11 +284,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"可读取 {len(result.applications)} 行，无法读取 {len(result.bad_rows)} 行")
         if preview:
             return
-        with open_engine(db, create=True) as engine:
-            try:
-                ids = create_applications(engine, [a for _, a in result.applications], by=f"导入 {file.name}")
-            except problems as exc:
-                fail(None, str(exc))
+        good = [a for _, a in result.applications]
+        ids = _on_database(db, lambda engine: create_applications(engine, good, by=f"导入 {file.name}"), create=True)
         typer.echo(f"已入库 {len(ids)} 件申请")
         if result.problems:
             raise typer.Exit(code=1)
@@ -293,11 +306,7 @@ def register(app: typer.Typer) -> None:
         record = RegisterItem(body=body, category=category, title=title, number=number,
                               issued_on=_date(issued, "制发日期") if issued else None,
                               repealed_on=_date(repealed, "废止日期") if repealed else None)
-        with open_engine(db, create=True) as engine:
-            try:
-                item_id = add_register_item(engine, record)
-            except problems as exc:
-                fail(None, str(exc))
+        item_id = _on_database(db, lambda engine: add_register_item(engine, record), create=True)
         typer.echo(f"已登记主动公开事项 {item_id}（草稿）")
 
     @ledger.command("review")
@@ -311,15 +320,11 @@ def register(app: typer.Typer) -> None:
         from gongkai.ledger.store import advance_review, return_to_draft
 
         day = _date(on, "日期")
-        with open_engine(db) as engine:
-            try:
-                if back:
-                    return_to_draft(engine, item_id, by, day, note or "退回修改")
-                    typer.echo(f"事项 {item_id} 已退回草稿")
-                    return
-                state = advance_review(engine, item_id, by, day, note)
-            except problems as exc:
-                fail(None, str(exc))
+        if back:
+            _on_database(db, lambda engine: return_to_draft(engine, item_id, by, day, note or "退回修改"))
+            typer.echo(f"事项 {item_id} 已退回草稿")
+            return
+        state = _on_database(db, lambda engine: advance_review(engine, item_id, by, day, note))
         typer.echo(f"事项 {item_id}：{state.value}（{by}，{on}）")
 
     @ledger.command("count")
@@ -334,12 +339,8 @@ def register(app: typer.Typer) -> None:
         from gongkai.ledger.models import DecisionCount
         from gongkai.ledger.store import set_decision_count
 
-        with open_engine(db, create=True) as engine:
-            try:
-                set_decision_count(engine, DecisionCount(body=body, year=year, category=category, count=number,
-                                                         amount_yuan=amount, source=source))
-            except problems as exc:
-                fail(None, str(exc))
+        record = DecisionCount(body=body, year=year, category=category, count=number, amount_yuan=amount, source=source)
+        _on_database(db, lambda engine: set_decision_count(engine, record), create=True)
         typer.echo(f"已记录 {body} {year} 年 {category}")
 
     @ledger.command("appeal")
@@ -354,11 +355,7 @@ def register(app: typer.Typer) -> None:
         from gongkai.ledger.store import add_appeal
 
         record = Appeal(body=body, kind=kind, filed_on=_date(filed, "日期"), case_number=case_number)
-        with open_engine(db, create=True) as engine:
-            try:
-                appeal_id = add_appeal(engine, record)
-            except problems as exc:
-                fail(None, str(exc))
+        appeal_id = _on_database(db, lambda engine: add_appeal(engine, record), create=True)
         typer.echo(f"已登记复议诉讼 {appeal_id}（尚未审结）")
 
     @ledger.command("decide")
@@ -370,11 +367,7 @@ def register(app: typer.Typer) -> None:
         from gongkai.ledger.store import decide_appeal
 
         day = _date(on, "日期")
-        with open_engine(db) as engine:
-            try:
-                decide_appeal(engine, appeal_id, outcome, day)
-            except problems as exc:
-                fail(None, str(exc))
+        _on_database(db, lambda engine: decide_appeal(engine, appeal_id, outcome, day))
         typer.echo(f"复议诉讼 {appeal_id}：{outcome}（{on}）")
 
     @ledger.command("document")
@@ -396,11 +389,7 @@ def register(app: typer.Typer) -> None:
         if to not in ("docx", "pdf"):
             fail(to, "文书格式应为 docx 或 pdf")
         extra = dict(item.split("=", 1) for item in fill or [] if "=" in item)
-        with open_engine(db) as engine, engine.connect() as conn:
-            try:
-                application = get_application(conn, application_id)
-            except problems as exc:
-                fail(None, str(exc))
+        application = _on_database(db, lambda engine: _read(engine, get_application, application_id))
         output = output or f"{application.number or application_id}-{kind}.{to}"
         if output != "-":
             check_output(output, force, db)
