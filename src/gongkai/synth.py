@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import random
 
-from gongkai.formats import Format, load_format, match_keys, split_term
+from gongkai.formats import DEFAULT_FORMAT, Format, load_format
 from gongkai.model import Cell, Report, Section
+from gongkai.text import figure_text
 
 _PLACES = ["东湖", "西山", "南城", "北江", "清河", "云台", "青石", "白沙", "金川", "玉泉", "长乐", "安平"]
 _KINDS = ["县人民政府", "区人民政府", "市生态环境局", "县教育局", "区人民政府办公室", "镇人民政府", "市自然资源和规划局",
@@ -29,20 +30,9 @@ def sum_instances(fmt: Format) -> list[Instance]:
 
 
 def _sum_instances(fmt: Format) -> list[Instance]:
-    canonical = set(fmt.keys)
-    out = []
-    for rule in fmt.rules:
-        if rule.kind != "sum" or rule.cross_year:
-            continue
-        for binding in rule.bindings(fmt):
-            instance: Instance = []
-            for side, terms in ((1, rule.lhs), (-1, rule.rhs)):
-                for term in terms:
-                    sign, _, pattern = split_term(term, binding)
-                    instance += [(key, side * sign) for key in match_keys(fmt, pattern) if key in canonical]
-            if any(c > 0 for _, c in instance) and any(c < 0 for _, c in instance):
-                out.append(instance)
-    return out
+    return [[(t.key, t.sign) for t in lhs] + [(t.key, -t.sign) for t in rhs]
+            for rule in fmt.rules if rule.kind == "sum" and not rule.cross_year
+            for lhs, rhs in rule.instances(fmt)]
 
 
 def _pivot(instance: Instance) -> str:
@@ -105,7 +95,7 @@ def _solve(instances: list[Instance], drawn: dict[str, int | float]) -> tuple[di
     return values, None
 
 
-def synth_report(seed: int = 0, format_id: str = "2021", year: int | None = None, scale: int = 60) -> Report:
+def synth_report(seed: int = 0, format_id: str = DEFAULT_FORMAT, year: int | None = None, scale: int = 60) -> Report:
     """A consistent report with a title, six sections of text and every cell filled."""
     rng = random.Random(seed)
     fmt = load_format(format_id)
@@ -134,4 +124,4 @@ def synth_report(seed: int = 0, format_id: str = "2021", year: int | None = None
 
 
 def _raw(value: int | float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return figure_text(value)

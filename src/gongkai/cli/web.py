@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gongkai.cli.store import DbOpt, _engine, _fail
+from gongkai.cli.common import DbOpt, fail, open_engine
 
 
 def register(app: typer.Typer) -> None:
@@ -28,16 +28,16 @@ def register(app: typer.Typer) -> None:
         """启动网页工作台：审核、填报、统计（浏览器访问）。"""
         from gongkai.web import auth
 
-        with _engine(db, create=True) as engine:
+        with open_engine(db, create=True) as engine:
             if not auth.has_users(engine):
                 if admin is None:
                     if not sys.stdin.isatty():
-                        raise _fail("gongkai serve", "首次启动需要设置管理员密码：请用 --admin 给出（或在终端中运行）")
+                        fail("gongkai serve", "首次启动需要设置管理员密码：请用 --admin 给出（或在终端中运行）")
                     admin = typer.prompt("首次启动：请设置管理员（admin）的密码", hide_input=True, confirmation_prompt=True)
                 try:
                     auth.ensure_admin(engine, admin)
                 except auth.AuthError as exc:
-                    raise _fail("gongkai serve", exc.message) from exc
+                    fail("gongkai serve", exc.message)
                 typer.echo("已创建管理员账号 admin")
         import uvicorn
 

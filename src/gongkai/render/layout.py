@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from gongkai.formats import Format, Table
 from gongkai.model import Report
+from gongkai.text import figure_text
 
 
 @dataclass
@@ -29,11 +30,7 @@ Grid = list[list[GridCell]]
 
 
 def figure(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return str(value)
+    return figure_text(value)
 
 
 def _value_cell(report: Report, key: str) -> GridCell:

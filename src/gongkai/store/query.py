@@ -112,11 +112,16 @@ def failed_documents(conn: Connection) -> list[Any]:
 _HEX = re.compile(r"^[0-9a-f]{6,64}$")
 
 
+def _small_number(text: str) -> bool:
+    """ASCII digits a database integer holds (not ², not 20 digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def resolve(conn: Connection, ref: str) -> int:
     """A report id from: its id, a prefix of its content hash (6+ hex digits), 单位@年度, or its file
     name (the path as ingested, or its last part)."""
     ref = ref.strip()
-    if ref.isdigit() and conn.scalar(select(reports.c.id).where(reports.c.id == int(ref))) is not None:
+    if _small_number(ref) and conn.scalar(select(reports.c.id).where(reports.c.id == int(ref))) is not None:
         return int(ref)
     candidates: list[int] = []
     if _HEX.match(ref.lower()):
@@ -124,7 +129,7 @@ def resolve(conn: Connection, ref: str) -> int:
                                        .where(documents.c.sha256.startswith(ref.lower())).limit(3)))
     if not candidates and "@" in ref:
         agency, _, year = ref.rpartition("@")
-        if year.strip().isdigit():
+        if _small_number(year.strip()):
             candidates = list(conn.scalars(select(reports.c.id).where(
                 reports.c.agency == agency.strip(), reports.c.year == int(year)).limit(3)))
     if not candidates:
@@ -352,7 +357,7 @@ def cells_query(filters: Filters | None = None) -> Select[Any]:
 
 def findings_query(filters: Filters | None = None) -> Select[Any]:
     query = (select(findings.c.report_id, reports.c.agency, reports.c.year, findings.c.rule, findings.c.severity,
-                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found)
+                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found, findings.c.locations)
              .join(reports, reports.c.id == findings.c.report_id).order_by(findings.c.report_id, findings.c.id))
     return (filters or Filters()).apply(query)
 
@@ -367,4 +372,5 @@ FINDING_COLUMNS = {
     "cells": "单元格",
     "expected": "应为",
     "found": "实为",
+    "where": "位置",  # the stored document's line or page (from the findings' locations)
 }
