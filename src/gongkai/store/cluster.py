@@ -44,6 +44,7 @@ from gongkai.store.ingest import (
     SourceReader,
     Summary,
     Writer,
+    _sigint_ignored,
     count_usage,
     database_files,
     interruptible,
@@ -52,6 +53,7 @@ from gongkai.store.ingest import (
     reparse_jobs,
     reparse_targets,
     stored_hashes,
+    was_interrupted,
 )
 
 BATCH_DOCUMENTS = 32
@@ -131,47 +133,66 @@ def _cluster_page_map(function: Callable[..., Any], data: bytes, pages: list[int
 # ---- the client --------------------------------------------------------------------------------
 
 
+# No scheduler retries: a task whose worker died comes back to run_on_cluster, which retries it
+# its own way (see the module's docstring).
+CONFIG = {"distributed.scheduler.allowed-failures": 0, "distributed.admin.system-monitor.gil.enabled": False}
+
+
+def local_cluster(n: int) -> Any:
+    """A LocalCluster of n worker processes of one thread each (the parser holds the GIL; OCR gets
+    one core per worker), started with Ctrl-C ignored: the worker processes inherit that, and the
+    ingest decides what an interruption keeps."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(CONFIG), _sigint_ignored():
+        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                            silence_logs=logging.ERROR, env={"GONGKAI_OCR_THREADS": "1"})
+
+
 @contextlib.contextmanager
 def open_client(address: str) -> Iterator[Any]:
     """A dask.distributed Client on the scheduler at `address`, or on a LocalCluster ("local:N")."""
     try:
         import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError as exc:
         raise ClusterError(f"未安装 Dask（pip install distributed）(dask.distributed not installed: {exc})") from exc
     for name in ("distributed", "bokeh", "tornado"):
         logging.getLogger(name).setLevel(logging.ERROR)
     cluster = None
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.worker.daemon": False,
-                          "distributed.admin.system-monitor.gil.enabled": False}):
-        try:
-            if address.startswith("local:"):
-                try:
-                    n = int(address.removeprefix("local:"))
-                except ValueError:
-                    raise ClusterError(f"local:N 中的 N 应为工作进程数 (local:N needs a number: {address})") from None
-                if n < 1:
-                    raise ClusterError("local:N 至少要有 1 个工作进程 (local:N needs N ≥ 1)")
-                # One thread per process: the parser holds the GIL; OCR takes one core per worker.
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                       silence_logs=logging.ERROR, env={"GONGKAI_OCR_THREADS": "1"})
-                client = Client(cluster)
-            else:
+    try:
+        if address.startswith("local:"):
+            n = _local_workers(address)
+            cluster = local_cluster(n)
+            client = Client(cluster)
+        else:
+            with dask.config.set(CONFIG):
                 client = Client(address, timeout="10s")
-        except ClusterError:
-            raise
-        except (OSError, TimeoutError, ValueError) as exc:
-            if cluster is not None:
-                cluster.close()
-            raise ClusterError(f"无法连接 Dask 集群 (cannot reach the cluster: {exc})") from exc
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise ClusterError(f"无法连接 Dask 集群 (cannot reach the cluster: {exc})") from exc
     try:
         yield client
     finally:
-        with contextlib.suppress(Exception):
-            client.close(timeout=5)
-        if cluster is not None:
+        # Interrupted, the process ends now: a LocalCluster's workers exit with it (their parent).
+        if not was_interrupted():
             with contextlib.suppress(Exception):
-                cluster.close(timeout=5)
+                client.close(timeout=5)
+            if cluster is not None:
+                with contextlib.suppress(Exception):
+                    cluster.close(timeout=5)
+
+
+def _local_workers(address: str) -> int:
+    try:
+        n = int(address.removeprefix("local:"))
+    except ValueError:
+        raise ClusterError(f"local:N 中的 N 应为工作进程数 (local:N needs a number: {address})") from None
+    if n < 1:
+        raise ClusterError("local:N 至少要有 1 个工作进程 (local:N needs N ≥ 1)")
+    return n
 
 
 def dashboard(client: Any) -> str | None:
@@ -222,10 +243,14 @@ def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
         yield batch
 
 
+Task = Callable[[list[tuple[str, bytes | str, bool]], frozenset[str]], list[dict[str, Any]]]
+
+
 def run_on_cluster(engine: Engine, client: Any, items: Iterable[Item], summary: Summary, *,
                    known: frozenset[str] = frozenset(), on_problem: Problem | None = None,
-                   on_advance: Advance | None = None) -> Summary:
-    """Send the items to the cluster in batches and store the results with one Writer, as `ingest.run`."""
+                   on_advance: Advance | None = None, task: Task = run_items) -> Summary:
+    """Send the items to the cluster in batches and store the results with one Writer, as
+    `ingest.run`. `task` is what a worker runs on a batch."""
     from distributed import as_completed
 
     writer = Writer(engine, summary, on_problem=on_problem)
@@ -245,7 +270,7 @@ def run_on_cluster(engine: Engine, client: Any, items: Iterable[Item], summary: 
 
     def submit(batch: list[Item]) -> None:
         payload = [(i.name, i.payload, i.document_id is None) for i in batch]
-        future = client.submit(run_items, payload, known_future, pure=False)
+        future = client.submit(task, payload, known_future, pure=False)
         pending[future] = batch
         completed.add(future)
 
@@ -328,7 +353,11 @@ def _is_killed_worker(exc: BaseException) -> bool:
 
 
 def _check_database(engine: Engine, address: str) -> None:
-    if engine.dialect.name == "sqlite" and not address.startswith("local:"):
+    """A cluster writes to PostgreSQL; SQLite only when the cluster runs on this machine."""
+    from urllib.parse import urlsplit
+
+    here = address.startswith("local:") or urlsplit(address).hostname in ("127.0.0.1", "localhost", "::1")
+    if engine.dialect.name == "sqlite" and not here:
         raise ClusterError("集群入库请使用 PostgreSQL 数据库（--db postgresql://…）；SQLite 只用于本机 local:N "
                            "(a cluster writes to PostgreSQL; SQLite only with local:N)")
 
@@ -336,7 +365,7 @@ def _check_database(engine: Engine, address: str) -> None:
 def ingest_on_cluster(engine: Engine, paths: Iterable[str | os.PathLike[str]], address: str, *,
                       follow_links: bool = False, on_problem: Problem | None = None,
                       on_advance: Advance | None = None, on_total: Callable[[int], None] | None = None,
-                      exclude: Iterable[Path] = ()) -> Summary:
+                      exclude: Iterable[Path] = (), task: Task = run_items) -> Summary:
     """`ingest.ingest` on the cluster at `address` (tcp://… or local:N)."""
     _check_database(engine, address)
     paths = [str(p) for p in paths]
@@ -356,7 +385,7 @@ def ingest_on_cluster(engine: Engine, paths: Iterable[str | os.PathLike[str]], a
     with open_client(address) as client:
         summary.dashboard = dashboard(client)
         return run_on_cluster(engine, client, _items(sources, summary, on_problem, on_advance), summary,
-                              known=known, on_problem=on_problem, on_advance=on_advance)
+                              known=known, on_problem=on_problem, on_advance=on_advance, task=task)
 
 
 def _items(sources: list[Source], summary: Summary, on_problem: Problem | None,

@@ -57,6 +57,7 @@ class Source:
 MAX_ARCHIVE_DEPTH = 3  # zips within zips, the outermost counted
 MAX_ARCHIVE_BYTES = int(os.environ.get("GONGKAI_MAX_ARCHIVE_BYTES", 1024 * 1024 * 1024))  # all members, unpacked
 MAX_ARCHIVE_MEMBERS = 100_000
+MAX_RATIO = 100  # unpacked/packed, for members over 1 MB: reports compress 3–10 times, bombs 1000
 
 
 def _is_zip(name: str) -> bool:
@@ -78,22 +79,28 @@ def _hidden(name: str) -> bool:
     return any((part.startswith(".") and part != "..") or part == "__MACOSX" for part in Path(name).parts)
 
 
+class _Refused(Exception):
+    """An archive past one of the limits above: refused whole, the limit named."""
+
+
 class _Unpacked:
-    """What one archive has unpacked so far, against MAX_ARCHIVE_BYTES and MAX_ARCHIVE_MEMBERS."""
+    """What one archive has unpacked so far, against MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS and MAX_RATIO."""
 
     def __init__(self) -> None:
         self.bytes = 0
         self.members = 0
 
-    def over(self, info: zipfile.ZipInfo) -> str | None:
+    def count(self, info: zipfile.ZipInfo) -> None:
         self.bytes += info.file_size
         self.members += 1
+        if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise _Refused(f"压缩包炸弹：成员 {_member_name(info)} 的压缩比超过 {MAX_RATIO} 倍的上限，整个压缩包已拒绝 "
+                           f"(compression ratio over {MAX_RATIO})")
         if self.bytes > MAX_ARCHIVE_BYTES:
-            return (f"压缩包展开后超过 {MAX_ARCHIVE_BYTES // 2**20} MB 的上限，其余内容已拒绝 "
-                    f"(archive expands past GONGKAI_MAX_ARCHIVE_BYTES={MAX_ARCHIVE_BYTES})")
+            raise _Refused(f"压缩包展开后超过 {MAX_ARCHIVE_BYTES // 2**20} MB 的上限，整个压缩包已拒绝 "
+                           f"(archive expands past GONGKAI_MAX_ARCHIVE_BYTES={MAX_ARCHIVE_BYTES})")
         if self.members > MAX_ARCHIVE_MEMBERS:
-            return f"压缩包文件数超过 {MAX_ARCHIVE_MEMBERS} 个的上限，其余内容已拒绝 (archive has too many members)"
-        return None
+            raise _Refused(f"压缩包文件数超过 {MAX_ARCHIVE_MEMBERS} 个的上限，整个压缩包已拒绝 (archive has too many members)")
 
 
 def _zip_sources(archive: zipfile.ZipFile, name: str, path: Path, chain: tuple[str, ...],
@@ -108,10 +115,7 @@ def _zip_sources(archive: zipfile.ZipFile, name: str, path: Path, chain: tuple[s
         if ".." in Path(shown).parts or shown.startswith(("/", "\\")):
             yield replace(member, refused="压缩包成员名指向包外（含 .. 或绝对路径），已拒绝 (member name escapes the archive)")
             continue
-        too_much = unpacked.over(info)
-        if too_much:
-            yield replace(member, name=name, refused=too_much)
-            return
+        unpacked.count(info)
         if not _is_zip(shown):
             yield member
         elif len(chain) + 1 >= MAX_ARCHIVE_DEPTH:
@@ -136,7 +140,11 @@ def _expand(path: Path, name: str) -> Iterator[Source]:
             yield Source(name, path)  # not a zip after all: ingested (and failed) as a document
             return
         with archive:
-            yield from _zip_sources(archive, name, path, (), _Unpacked())
+            try:
+                # Listed whole before any member is read: a bomb is refused before anything of it is stored.
+                yield from list(_zip_sources(archive, name, path, (), _Unpacked()))
+            except _Refused as exc:
+                yield Source(name, path, refused=str(exc))
     else:
         yield Source(name, path)
 
@@ -520,10 +528,17 @@ def _raise_interrupt(signum: int, _frame: Any) -> None:
 class _Interrupts:
     deferring = 0
     pending = False
+    happened = False
+
+
+def was_interrupted() -> bool:
+    """Whether Ctrl-C has been pressed during an ingest in this process (the process is ending)."""
+    return _Interrupts.happened
 
 
 def _on_sigint(_signum: int, _frame: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _Interrupts.happened = True
     if _Interrupts.deferring:
         _Interrupts.pending = True
         return
