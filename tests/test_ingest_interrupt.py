@@ -21,7 +21,7 @@ from gongkai.store.db import connect
 from gongkai.store.schema import cells, documents, reports
 from store_helpers import database, write_reports
 
-COUNT = 400
+COUNT = 300
 INTERRUPTS = 10  # per database: 20 in the test run
 
 
@@ -63,7 +63,7 @@ def test_interrupted_at_random_moments_then_resumed(db, tmp_path):
             break
         proc = start(folder, db)
         wait_until_underway(proc, engine, before)
-        time.sleep(rng.uniform(0.0, 2.0))
+        time.sleep(rng.uniform(0.0, 1.5))
         sent = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=30)

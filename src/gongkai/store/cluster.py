@@ -120,6 +120,18 @@ def run_items(items: list[tuple[str, bytes | str, bool]], known: frozenset[str] 
     return out
 
 
+def warm_worker() -> None:
+    """Import the parser and checker and start the budget's watchdog, once per worker, before any task."""
+    import gongkai.parse
+    import gongkai.read  # noqa: F401
+    from gongkai.formats import all_formats
+
+    worker.checker()
+    for fmt in all_formats():
+        _ = fmt.all_cells
+    worker.watchdog()
+
+
 def _cluster_page_map(function: Callable[..., Any], data: bytes, pages: list[int]) -> list[Any]:
     """Pages of a scan recognised across the cluster, in order (this task waits outside the
     worker's thread pool meanwhile, so that pages can run on this worker too)."""
@@ -173,6 +185,8 @@ def open_client(address: str) -> Iterator[Any]:
         if cluster is not None:
             cluster.close()
         raise ClusterError(f"无法连接 Dask 集群 (cannot reach the cluster: {exc})") from exc
+    with contextlib.suppress(Exception):
+        client.run(warm_worker)
     try:
         yield client
     finally:
@@ -384,11 +398,11 @@ def ingest_on_cluster(engine: Engine, paths: Iterable[str | os.PathLike[str]], a
         return summary
     with open_client(address) as client:
         summary.dashboard = dashboard(client)
-        return run_on_cluster(engine, client, _items(sources, summary, on_problem, on_advance), summary,
+        return run_on_cluster(engine, client, items_from_sources(sources, summary, on_problem, on_advance), summary,
                               known=known, on_problem=on_problem, on_advance=on_advance, task=task)
 
 
-def _items(sources: list[Source], summary: Summary, on_problem: Problem | None,
+def items_from_sources(sources: list[Source], summary: Summary, on_problem: Problem | None,
            on_advance: Advance | None) -> Iterator[Item]:
     """Sources as items: a plain file by its URL (the worker reads it), an archive member by its
     bytes (read here); refused sources are counted as they pass."""
