@@ -14,9 +14,10 @@ Work is cut in pieces that balance:
 - a PDF goes alone, and a scanned one is split by page: its worker sends each page's OCR to the
   cluster (`worker_client`) and joins the pages in order (gongkai.read.ocr.page_map).
 
-A worker that dies (out of memory, a crash in a native reader) fails its task; a batch is then
-retried document by document and a document retried once more; one that kills a worker again is
-stored as failed with the reason. The scheduler's own retries are turned off for a LocalCluster;
+A worker that dies (out of memory, a crash in a native reader) fails its task and every task in
+flight is a suspect (the scheduler may have queued several on that worker): each is run again
+alone, nothing else in flight, and one that kills its worker then too is stored as failed with the
+reason, as the local ingest does. The scheduler's own retries are turned off for a LocalCluster;
 start a remote scheduler with DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=0 for the same rule.
 """
 
@@ -74,7 +75,6 @@ class Item:
     payload: bytes | str  # bytes, or a URL (file://…, s3://…)
     size: int
     document_id: int | None = None
-    attempts: int = 0
 
 
 # ---- on the workers ----------------------------------------------------------------------------
@@ -265,8 +265,6 @@ def run_on_cluster(engine: Engine, client: Any, items: Iterable[Item], summary: 
                    on_advance: Advance | None = None, task: Task = run_items) -> Summary:
     """Send the items to the cluster in batches and store the results with one Writer, as
     `ingest.run`. `task` is what a worker runs on a batch."""
-    from distributed import as_completed
-
     writer = Writer(engine, summary, on_problem=on_problem)
     seen: set[str] = set()
     start = time.monotonic()
@@ -275,7 +273,6 @@ def run_on_cluster(engine: Engine, client: Any, items: Iterable[Item], summary: 
     limit = workers * 4  # tasks in flight: enough to keep every worker busy, bytes in memory bounded
     batches = _batches(items)
     pending: dict[Any, list[Item]] = {}
-    completed = as_completed()
 
     def problem(name: str, message: str) -> None:
         summary.problems.append((name, message))
@@ -286,7 +283,6 @@ def run_on_cluster(engine: Engine, client: Any, items: Iterable[Item], summary: 
         payload = [(i.name, i.payload, i.document_id is None) for i in batch]
         future = client.submit(task, payload, known_future, pure=False)
         pending[future] = batch
-        completed.add(future)
 
     def fill() -> None:
         while len(pending) < limit:
@@ -313,51 +309,84 @@ def run_on_cluster(engine: Engine, client: Any, items: Iterable[Item], summary: 
         if on_advance:
             on_advance(summary)
 
-    def lost(batch: list[Item], exc: BaseException) -> None:
-        """A task failed: its worker died (or the task raised, which run_items never means to)."""
-        if len(batch) > 1:
-            for item in batch:  # each alone: only the one that kills its worker is to blame
-                submit([item])
-            return
-        item = batch[0]
-        if item.attempts == 0:
-            item.attempts += 1
-            submit([item])
-            return
-        # Killed its worker twice: stored as failed, with its bytes, as the local ingest does.
+    def isolate(item: Item) -> None:
+        """A suspect (its task's worker died) run alone on the cluster, nothing else in flight: if its
+        worker dies again, it is the culprit and is stored as failed; a bystander comes through."""
+        future = client.submit(task, [(item.name, item.payload, item.document_id is None)], known_future, pure=False)
         try:
-            data = item.payload if isinstance(item.payload, bytes) else fetch(item.payload)
-        except (OSError, ValueError) as read_exc:
-            store(item, {"unreadable": f"无法读取文件 (cannot read: {read_exc})"})
-            return
-        reason = WORKER_DIED if _is_killed_worker(exc) else f"{WORKER_DIED}: {type(exc).__name__}: {exc}"
-        store(item, {**worker.failed(data, item.document_id is None, reason),
-                     "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+            _wait(client, [future])
+            (result,) = future.result()
+        except Exception as exc:
+            try:
+                data = item.payload if isinstance(item.payload, bytes) else fetch(item.payload)
+            except (OSError, ValueError) as read_exc:
+                store(item, {"unreadable": f"无法读取文件 (cannot read: {read_exc})"})
+                return
+            reason = WORKER_DIED if _is_killed_worker(exc) else f"{WORKER_DIED}: {type(exc).__name__}: {exc}"
+            result = {**worker.failed(data, item.document_id is None, reason),
+                      "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        store(item, result)
 
     try:
         with interruptible():
             try:
                 fill()
                 while pending:
-                    future = next(completed)
-                    batch = pending.pop(future)
-                    try:
-                        results = future.result()
-                    except Exception as exc:
-                        lost(batch, exc)
-                    else:
-                        for item, result in zip(batch, results, strict=True):
-                            store(item, result)
+                    for future in _wait(client, list(pending)):
+                        batch = pending.pop(future, None)
+                        if batch is None:
+                            continue  # cancelled below, with its batch among the suspects
+                        try:
+                            results = future.result()
+                        except Exception:
+                            # Its worker died (or the task raised, which run_items never means to).
+                            # Every task in flight may have shared that worker: all are suspects,
+                            # each run alone.
+                            suspects = batch + [item for other in pending.values() for item in other]
+                            for other in pending:
+                                other.cancel()
+                            pending.clear()
+                            for item in suspects:
+                                isolate(item)
+                        else:
+                            for item, result in zip(batch, results, strict=True):
+                                store(item, result)
                     fill()
                 writer.flush()
-            except KeyboardInterrupt:
-                summary.interrupted = True
+            except (KeyboardInterrupt, ClusterError) as exc:
+                summary.interrupted = isinstance(exc, KeyboardInterrupt)
                 for future in pending:
                     future.cancel()
-                writer.flush()
+                writer.flush()  # keep what is parsed
+                if isinstance(exc, ClusterError):
+                    raise
     finally:
         summary.seconds += time.monotonic() - start
     return summary
+
+
+# A cluster left with no workers (all died and none came back) for this long ends the run.
+NO_WORKERS_SECONDS = 300
+
+
+def _wait(client: Any, futures: list[Any]) -> set[Any]:
+    """The futures done once one is; ClusterError when the cluster has had no worker for NO_WORKERS_SECONDS."""
+    from distributed import wait
+
+    alone_since = None
+    while True:
+        try:
+            done, _ = wait(futures, timeout=5, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = set()
+        if done:
+            return done
+        if client.scheduler_info(n_workers=-1).get("workers"):
+            alone_since = None
+        elif alone_since is None:
+            alone_since = time.monotonic()
+        elif time.monotonic() - alone_since > NO_WORKERS_SECONDS:
+            raise ClusterError(f"集群中已没有工作进程（{NO_WORKERS_SECONDS} 秒） (no workers left on the cluster)")
 
 
 def _is_killed_worker(exc: BaseException) -> bool:
