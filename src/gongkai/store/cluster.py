@@ -120,12 +120,14 @@ def run_items(items: list[tuple[str, bytes | str, bool]], known: frozenset[str] 
     return out
 
 
-def warm_worker() -> None:
-    """Import the parser and checker and start the budget's watchdog, once per worker, before any task."""
+def warm_worker(dirs: tuple[str, ...] = ()) -> None:
+    """Import the parser and checker, take the client's format folders (--formats, GONGKAI_FORMATS)
+    and start the budget's watchdog, once per worker, before any task."""
     import gongkai.parse
     import gongkai.read  # noqa: F401
-    from gongkai.formats import all_formats
+    from gongkai.formats import all_formats, use_format_dirs
 
+    use_format_dirs(dirs)
     worker.checker()
     for fmt in all_formats():
         _ = fmt.all_cells
@@ -185,8 +187,10 @@ def open_client(address: str) -> Iterator[Any]:
         if cluster is not None:
             cluster.close()
         raise ClusterError(f"无法连接 Dask 集群 (cannot reach the cluster: {exc})") from exc
+    from gongkai.formats import format_dirs
+
     with contextlib.suppress(Exception):
-        client.run(warm_worker)
+        client.run(warm_worker, format_dirs())
     try:
         yield client
     finally:
