@@ -149,3 +149,13 @@ def cluster_crashing_items(items: list, known: frozenset = frozenset()) -> list:
     if any(Path(name).name == "crash.txt" for name, _, _ in items):
         os._exit(70)
     return run_items(items, known)
+
+
+def stored(engine) -> int:
+    """Documents in the corpus."""
+    from sqlalchemy import func, select
+
+    from gongkai.store.schema import documents
+
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(documents))

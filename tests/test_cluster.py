@@ -28,7 +28,7 @@ from gongkai.store.db import connect
 from gongkai.store.ingest import WORKER_DIED, ingest
 from gongkai.store.schema import cells, documents, findings, reports
 from gongkai.synth import synth_report
-from store_helpers import database, write_reports
+from store_helpers import database, stored, write_reports
 
 cloudpickle.register_pickle_by_value(store_helpers)  # the workers cannot import the tests' helpers
 
@@ -140,11 +140,6 @@ def test_a_worker_killed_mid_run_loses_nothing_and_stores_nothing_twice(schedule
         assert conn.scalar(select(func.count(func.distinct(documents.c.name)))) == count
         assert conn.scalar(select(func.count()).select_from(reports)) == count
     engine.dispose()
-
-
-def stored(engine) -> int:
-    with engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(documents))
 
 
 def test_a_document_that_kills_its_worker_twice_is_stored_as_failed(tmp_path):

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from gongkai.formats import load_format
 from gongkai.store.db import connect
 from gongkai.store.schema import cells, documents, reports
-from store_helpers import database, write_reports
+from store_helpers import database, stored, write_reports
 
 COUNT = 300
 INTERRUPTS = 10  # per database: 20 in the test run
@@ -28,11 +28,6 @@ INTERRUPTS = 10  # per database: 20 in the test run
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path) -> str:
     return database(request.param, tmp_path)
-
-
-def stored(engine) -> int:
-    with engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(documents))
 
 
 def start(folder, db: str) -> subprocess.Popen:

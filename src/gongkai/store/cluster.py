@@ -46,6 +46,7 @@ from gongkai.store.ingest import (
     Summary,
     Writer,
     _sigint_ignored,
+    count_unreadable,
     count_usage,
     database_files,
     interruptible,
@@ -450,14 +451,7 @@ def items_from_sources(sources: list[Source], summary: Summary, on_problem: Prob
             try:
                 data = reader.read(source)
             except (OSError, ValueError) as exc:
-                message = str(exc) if isinstance(exc, ValueError) else f"无法读取文件 (cannot read: {exc.strerror or exc})"
-                if source.refused:
-                    summary.refused += 1
-                else:
-                    summary.unreadable += 1
-                summary.problems.append((source.name, message))
-                if on_problem:
-                    on_problem(source.name, message)
+                count_unreadable(summary, source, exc, on_problem)
                 if on_advance:
                     on_advance(summary)
                 continue

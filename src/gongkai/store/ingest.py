@@ -721,6 +721,18 @@ def stored_hashes(engine: Engine) -> set[str]:
         return set(conn.scalars(select(documents.c.sha256)))
 
 
+def count_unreadable(summary: Summary, source: Source, exc: OSError | ValueError, on_problem: Problem | None) -> None:
+    """A source that could not be read (or was refused): counted and reported, not stored."""
+    message = str(exc) if isinstance(exc, ValueError) else f"无法读取文件 (cannot read: {exc.strerror or exc})"
+    if source.refused:
+        summary.refused += 1
+    else:
+        summary.unreadable += 1
+    summary.problems.append((source.name, message))
+    if on_problem:
+        on_problem(source.name, message)
+
+
 def ingest_jobs(sources: Iterable[Source], known: set[str], summary: Summary, on_problem: Problem | None = None,
                 on_advance: Advance | None = None) -> Iterator[Job]:
     """Jobs for the sources whose bytes are not stored yet; the rest are counted as they pass."""
@@ -731,14 +743,7 @@ def ingest_jobs(sources: Iterable[Source], known: set[str], summary: Summary, on
             try:
                 data = reader.read(source)
             except (OSError, ValueError) as exc:
-                message = str(exc) if isinstance(exc, ValueError) else f"无法读取文件 (cannot read: {exc.strerror or exc})"
-                if source.refused:
-                    summary.refused += 1
-                else:
-                    summary.unreadable += 1
-                summary.problems.append((source.name, message))
-                if on_problem:
-                    on_problem(source.name, message)
+                count_unreadable(summary, source, exc, on_problem)
             else:
                 digest = hashlib.sha256(data).hexdigest()
                 if digest in known:
