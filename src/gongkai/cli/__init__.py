@@ -78,7 +78,7 @@ def parse(
 
 # Each group of commands lives in a module of this package with `register(app)`; the modules
 # import their heavy libraries inside the commands so that `gongkai parse` starts fast.
-STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render")
+STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render", "gongkai.cli.review")
 
 for _name in STAGE_COMMANDS:
     try:

@@ -43,6 +43,15 @@ def format_findings(report: Report, findings: list[Finding], path: str) -> str:
     return "\n".join(lines)
 
 
+def previous_mismatch(report: Report, previous: Report) -> str | None:
+    """Why `previous` is not last year's report of the same body, or None when it is."""
+    if not report.agency or not previous.agency or report.agency != previous.agency:
+        return f"上一年度报告的单位（{previous.agency or '不详'}）与本报告（{report.agency or '不详'}）不同"
+    if report.year is None or previous.year is None or previous.year != report.year - 1:
+        return f"上一年度报告的年度（{previous.year or '不详'}）不是本报告年度（{report.year or '不详'}）的上一年"
+    return None
+
+
 def _pair_previous(reports: dict[Path, Report], explicit: Report | None) -> dict[Path, Report | None]:
     """Last year's report for each: --previous, or a report in the same run of the same body a year earlier."""
     by_key = {(r.agency, r.year): r for r in reports.values() if r.agency and r.year}
@@ -59,6 +68,7 @@ def register(app: typer.Typer) -> None:
         format: Annotated[CheckOutput, typer.Option("--format", "-f", help="text: 供人阅读；json: 每个文件一行 JSON")]
         = CheckOutput.text,
         report_format: FormatOpt = None,
+        force: Annotated[bool, typer.Option("--force", help="--previous 不是同一单位上一年度的报告时仍然核对")] = False,
     ) -> None:
         """核查报告：勾稽关系、完整性与格式、正文与表格一致性、跨年度衔接。
 
@@ -78,6 +88,12 @@ def register(app: typer.Typer) -> None:
                 failed = True
             else:
                 reports[path] = report
+        if last_year is not None and not force:
+            for report in reports.values():
+                problem = previous_mismatch(report, last_year)
+                if problem:
+                    typer.echo(f"gongkai: {previous}: {problem}（确需核对请加 --force）", err=True)
+                    raise typer.Exit(code=2)
         pairs = _pair_previous(reports, last_year)
         errors = False
         for path, report in reports.items():

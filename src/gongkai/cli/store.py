@@ -25,7 +25,8 @@ DbOpt = Annotated[str | None, typer.Option(
     "--db", envvar="GONGKAI_DB", help="数据库：SQLite 文件路径或 PostgreSQL URL（默认当前目录下的 gongkai.db）")]
 AgencyOpt = Annotated[str | None, typer.Option("--agency", help="单位名称（包含即可）")]
 YearOpt = Annotated[int | None, typer.Option("--year", help="报告年度")]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="地区：省级行政区划代码（41）、省份（河南）或城市（南阳市）")]
+RegionOpt = Annotated[str | None, typer.Option(
+    "--region", help="地区：行政区划代码（41、4113）、省份（河南）、城市（南阳市）或区县（西峡县）")]
 ErrorsOpt = Annotated[bool | None, typer.Option("--has-errors/--no-errors", help="只列有（或没有）错误的报告")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON（每行一个对象）")]
 WorkersOpt = Annotated[int, typer.Option("--workers", "-j", min=0, help="解析进程数（默认为 CPU 核数；1 为不并行）")]

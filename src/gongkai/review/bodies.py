@@ -18,15 +18,19 @@ from sqlalchemy import Connection, insert, select, update
 
 from gongkai.review.common import ReviewError
 from gongkai.store import region
+from gongkai.store.region import level
 from gongkai.store.schema import bodies, reports
 
-KINDS = {"government": "政府", "department": "部门", "zone": "开发区/示范区", "other": "其他"}
+KINDS = {"government": "政府", "township": "乡镇街道", "department": "部门", "zone": "开发区/示范区", "other": "其他"}
 _GOVERNMENT = re.compile(r"^(?:人民政府|政府)?(?:办公室|办公厅)?$")
 _ZONE = re.compile(r"示范区|开发区|高新区|新区|园区|管委会|管理委员会")
+# Townships are below the shipped table's counties: 西李村乡人民政府, 城关镇人民政府, 东城街道办事处.
+_TOWNSHIP = re.compile(r"^\w{1,12}?(?:乡|镇|街道)(?:人民政府|政府|办事处)?(?:办公室)?$")
 
 
 def body_kind(name: str, code: str | None) -> str:
-    """government: the name is its region's name (+ 人民政府 / 办公室); zone; department; other."""
+    """government: the name is its region's name (+ 人民政府 / 办公室); township (乡, 镇, 街道 within
+    its county); zone; department; other."""
     if _ZONE.search(name):
         return "zone"
     if code is None:
@@ -36,7 +40,9 @@ def body_kind(name: str, code: str | None) -> str:
         division = region.divisions().get(c, "")
         if division and division in rest:
             rest = rest[rest.index(division) + len(division):]
-    return "government" if _GOVERNMENT.match(rest) else "department"
+    if _GOVERNMENT.match(rest):
+        return "government"
+    return "township" if level(code) == "county" and _TOWNSHIP.match(rest) else "department"
 
 
 def ensure_bodies(conn: Connection, names: set[str]) -> dict[str, int]:
@@ -55,7 +61,7 @@ def ensure_bodies(conn: Connection, names: set[str]) -> dict[str, int]:
 
 def link_by_region(conn: Connection) -> int:
     """Parents from regions for bodies placed by name: a government under the nearest government of
-    a region above; a department or zone under its own region's government. Returns how many changed."""
+    a region above; a township, department or zone under its own region's government. Returns how many changed."""
     rows = conn.execute(select(bodies.c.id, bodies.c.region_code, bodies.c.kind, bodies.c.parent_id, bodies.c.placed_by)).all()
     governments: dict[str, int] = {}
     for row in rows:

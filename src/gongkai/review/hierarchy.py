@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import Connection, select
 
 from gongkai.formats import all_formats
-from gongkai.model import Outcome
+from gongkai.model import outcome_fingerprint
 from gongkai.review import outcomes as outcome_store
 from gongkai.store.query import cell_values, label_for
 from gongkai.store.records import typed_value
@@ -28,6 +28,11 @@ def hierarchy_rules() -> dict[str, Any]:
 
 def _rule(rule_id: str) -> dict[str, Any]:
     return next(r for r in hierarchy_rules()["rules"] if r["id"] == rule_id)
+
+
+@cache
+def _severity(rule_id: str) -> str:
+    return _rule(rule_id)["severity"]
 
 
 @cache
@@ -45,47 +50,53 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) < 1e-6 * max(1.0, abs(a), abs(b))
 
 
+def outcome_row(rule: str, status: str, message: str, cells: list[str], values: dict[str, Any],
+                expected: Any = None, found: Any = None, related: Any = None) -> dict[str, Any]:
+    """An outcome as the row outcomes.store writes, built without a model per row (a check of a large
+    tree makes tens of thousands); the fingerprint is Outcome's own."""
+    fingerprint = outcome_fingerprint(rule, cells, values)
+    return {"scope": "hierarchy", "rule": rule, "status": status, "severity": _severity(rule), "message": message,
+            "cells": cells or None, "values": values or None, "expected": expected, "found": found, "reading": None,
+            "locations": None, "related": related, "fingerprint": fingerprint}
+
+
 def evaluate_parent(parent: str, metrics: tuple[str, ...], own: dict[str, Any], children: list[str],
-                    reports_of: dict[str, dict[str, Any] | None]) -> list[Outcome]:
-    """The outcomes of one parent for one year: H-missing, then H-sum per metric.
+                    reports_of: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """The outcome rows of one parent for one year: H-missing, then H-sum per metric.
 
     own: the parent's figures; reports_of: each child's figures, None when its report is missing."""
     missing = [c for c in children if reports_of.get(c) is None]
     reported = [c for c in children if reports_of.get(c) is not None]
-    rule = _rule("H-missing")
-    out = [Outcome(rule="H-missing", status="failed" if missing else "passed", severity=rule["severity"],
-                   message=(f"{parent}的下级单位中 {len(missing)} 家未报送：{'、'.join(missing)}" if missing
-                            else f"{parent}的 {len(children)} 家下级单位均已报送"),
-                   values={f"{c}": None for c in missing}, expected=len(children), found=len(reported))]
-    rule = _rule("H-sum")
+    out = [outcome_row("H-missing", "failed" if missing else "passed",
+                       f"{parent}的下级单位中 {len(missing)} 家未报送：{'、'.join(missing)}" if missing
+                       else f"{parent}的 {len(children)} 家下级单位均已报送",
+                       [], dict.fromkeys(missing), expected=len(children), found=len(reported),
+                       related={"children": children, "missing": missing})]
     for key in metrics:
         if key not in own:
             continue  # a metric the parent's format does not have
         left = own[key]
         child_values = {c: reports_of[c].get(key) for c in reported}  # type: ignore[union-attr]
-        values = {key: left, **{f"{c}:{key}": v for c, v in child_values.items()}}
         unstated = [c for c, v in child_values.items() if v is None]
         label = label_for(key)
         if left is None or unstated:
             who = "本单位" if left is None else "、".join(unstated)
-            out.append(Outcome(rule="H-sum", status="not_assessable", severity=rule["severity"], cells=[key], values=values,
-                               message=f"{label}：{who}未填报，无法与下级合计比对"))
+            out.append(outcome_row("H-sum", "not_assessable", f"{label}：{who}未填报，无法与下级合计比对", [key],
+                                   {key: left, **{f"{c}:{key}": None for c in unstated}}))
             continue
-        right = sum(v for v in child_values.values() if v is not None)
-        right = typed_value(right)
+        right = typed_value(sum(v for v in child_values.values() if v is not None))
         delta = typed_value(left - right)
-        detail = "＋".join(f"{c} {v}" for c, v in child_values.items()) or "无"
         if _close(left, right):
             status, message = "passed", f"{label}：{parent} {left} 等于下级合计 {right}"
-        elif missing:
-            status = "uncertain"
-            message = (f"{label}：{parent} {left}，已报送下级合计 {right}（{detail}），相差 {delta}；"
-                       f"未报送的下级单位：{'、'.join(missing)}")
         else:
-            status = "failed"
-            message = f"{label}：{parent} {left} 不等于下级合计 {right}（{detail}），相差 {delta}"
-        out.append(Outcome(rule="H-sum", status=status, severity=rule["severity"], cells=[key], values=values,
-                           expected=right, found=left, message=message))
+            detail = "＋".join(f"{c} {v}" for c, v in child_values.items()) or "无"
+            status = "uncertain" if missing else "failed"
+            message = f"{label}：{parent} {left} {'≠' if missing else '不等于'}已报送下级合计 {right}（{detail}），相差 {delta}"
+            if missing:
+                message += f"；未报送的下级单位：{'、'.join(missing)}"
+        # The values a decision rests on: the parent's figure and the children's sum (a child's new
+        # figure that changes the sum reopens it).
+        out.append(outcome_row("H-sum", status, message, [key], {key: left, f"Σ下级:{key}": right}, expected=right, found=left))
     return out
 
 
@@ -110,9 +121,9 @@ def check_hierarchy(conn: Connection, year: int | None = None, every_parent: boo
     source = cell_values(conn).c
     figures: dict[int, dict[str, Any]] = {}
     ids = select(counted.subquery().c.report_id)
-    for row in conn.execute(select(source.report_id, source.key, source.value)
-                            .where(source.key.in_(metrics), source.report_id.in_(ids))):
-        figures.setdefault(row.report_id, {})[row.key] = typed_value(row.value)
+    for report_id, key, value in conn.execute(select(source.report_id, source.key, source.value)
+                                              .where(source.key.in_(metrics), source.report_id.in_(ids))).all():
+        figures.setdefault(report_id, {})[key] = typed_value(value)
     formats = dict(conn.execute(select(reports.c.id, reports.c.format).where(reports.c.id.in_(ids))).all())
     years = sorted({y for _, y in report_of})
     by_report: dict[int, list[dict[str, Any]]] = {}
@@ -128,15 +139,14 @@ def check_hierarchy(conn: Connection, year: int | None = None, every_parent: boo
             kids = [names[c] for c in children[parent]]
             reports_of = {names[c]: (figures.get(report_of[(c, y)], {}) if (c, y) in report_of else None)
                           for c in children[parent]}
-            items = evaluate_parent(names[parent], metrics, own, kids, reports_of)
-            missing = [k for k in kids if reports_of[k] is None]
-            rows = outcome_store.outcome_rows(items, "hierarchy", related={"children": kids, "missing": missing})
-            by_report[report_id] = rows
-            for o in items:
-                item = {"parent": names[parent], "year": y, "report_id": report_id, "rule": o.rule, "status": o.status,
-                        "severity": o.severity, "cells": o.cells, "message": o.message, "missing": missing}
-                if o.rule == "H-sum" and o.status in ("passed", "failed", "uncertain"):
-                    item.update(left=o.found, right=o.expected, delta=typed_value(o.found - o.expected))
+            rows = by_report[report_id] = evaluate_parent(names[parent], metrics, own, kids, reports_of)
+            missing = rows[0]["related"]["missing"]
+            for row in rows:
+                item = {"parent": names[parent], "year": y, "report_id": report_id, "rule": row["rule"],
+                        "status": row["status"], "severity": row["severity"], "cells": row["cells"] or [],
+                        "message": row["message"], "missing": missing}
+                if row["rule"] == "H-sum" and row["found"] is not None:
+                    item.update(left=row["found"], right=row["expected"], delta=typed_value(row["found"] - row["expected"]))
                 out.append(item)
     outcome_store.store_many(conn, "hierarchy", by_report)
     return out

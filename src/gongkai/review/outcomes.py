@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import JSON, Connection, Dialect, Table, delete, insert, select
 
 from gongkai.model import Finding, Outcome, Provenance, Report
 from gongkai.review.common import ReviewError, filing_of, now, require_reason, require_user
-from gongkai.store.records import finding_rows, provenance_from, provenance_json
+from gongkai.store.records import provenance_from, provenance_json
 from gongkai.store.schema import decisions, findings, outcomes
 
 STATUS_NAMES = {"passed": "通过", "failed": "不通过", "uncertain": "存疑", "not_assessable": "无法判断"}
@@ -66,15 +67,46 @@ def store_many(conn: Connection, scope: str, by_report: dict[int, list[dict[str,
         return
     conn.execute(delete(outcomes).where(outcomes.c.report_id.in_(ids), outcomes.c.scope == scope))
     rows = [{"report_id": report_id, **row} for report_id, items in by_report.items() for row in items]
-    if rows:
-        conn.execute(insert(outcomes), rows)
+    insert_rows(conn, outcomes, rows)
     prefix = SCOPE_PREFIXES.get(scope)
     if prefix:
         conn.execute(delete(findings).where(findings.c.report_id.in_(ids), findings.c.rule.startswith(prefix)))
-        failed = [{"report_id": row["report_id"], **finding_rows([as_outcome(row).finding()])[0]}
-                  for row in rows if row["status"] == "failed"]
-        if failed:
-            conn.execute(insert(findings), failed)
+        insert_rows(conn, findings, [{**row, "message": row["message"] or "", "inferred": None}
+                                     for row in rows if row["status"] == "failed"])
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is int:
+        return str(value)
+    return _ENCODER.encode(value)
+
+
+@cache
+def _insert_statement(table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    columns = [c.name for c in table.columns if c.name != "id"]
+    compiled = insert(table).inline().compile(dialect=dialect, column_keys=columns)  # no RETURNING id
+    return compiled.string, tuple(compiled.positiontup) if compiled.positional else tuple(columns)
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with every column but id) through the driver, JSON columns serialised here
+    once: SQLAlchemy's per-row type processing costs more than the statement when a hierarchy check
+    writes tens of thousands of outcomes."""
+    if not rows:
+        return
+    statement, names = _insert_statement(table, conn.dialect)
+    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    convert = [(name, _json if name in as_json else None) for name in names]
+    params = [tuple(f(row.get(n)) if f else row.get(n) for n, f in convert) for row in rows]
+    if conn.dialect.paramstyle in ("named", "pyformat"):
+        conn.exec_driver_sql(statement, [dict(zip(names, p, strict=True)) for p in params])
+    else:
+        conn.exec_driver_sql(statement, params)
 
 
 def as_outcome(row: Any) -> Outcome:
