@@ -356,3 +356,31 @@ def test_outcomes_are_deleted_with_their_report(xixia):
     with engine.connect() as conn:
         assert conn.scalar(select(outcomes.c.id).limit(1)) is not None
     engine.dispose()
+
+
+def test_the_letter_as_pdf_is_set_in_chinese_fonts_and_reads_back(tmp_path):
+    import pdfplumber
+
+    from gongkai.render.pdf import soffice_path
+    from gongkai.review.letter import letter_pdf, read_letter
+
+    if soffice_path() is None:
+        pytest.skip("LibreOffice is not installed")
+    db = str(tmp_path / "letter.db")
+    bad = named(11, "西峡县人民政府", 2024)
+    bad.cells[TOTAL].value += 1
+    write(tmp_path / "in", "2024.txt", bad)
+    engine = connect(db)
+    ingest(engine, [tmp_path / "in"], workers=1)
+    with engine.begin() as conn:
+        report_id = resolve(conn, "西峡县人民政府@2024")
+        failed = next(i for i in report_outcomes(conn, report_id, {"failed"}) if TOTAL in i["cells"])
+        decide(conn, report_id, str(failed["id"]), "confirmed", "属实", "审核员")
+        data = letter_pdf(conn, [report_id])
+    engine.dispose()
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        fonts = {c["fontname"].split("+")[-1] for page in pdf.pages for c in page.chars if ord(c["text"]) > 0x3000}
+        text = "".join(page.extract_text() or "" for page in pdf.pages)
+    assert fonts and all("CJK" in f for f in fonts), fonts
+    assert "西峡县人民政府" in text and "审核意见" in text
+    assert [(r["规则"], r["实为"]) for r in read_letter(data, "letter.pdf")] == [("A4-total", _text(failed["found"]))]

@@ -12,7 +12,7 @@ from typing import Any
 
 from docx import Document as new_document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from sqlalchemy import Connection, func, select
 
 from gongkai.formats import load_format
@@ -26,6 +26,8 @@ from gongkai.store.region import full_name, region_prefix
 from gongkai.store.schema import bodies, documents, filings, report_versions, submission_events
 
 LETTER_COLUMNS = ("序号", "规则", "表格", "行", "列", "应为", "实为", "位置", "说明")
+# Widths in mm on an A4 page with 25 mm margins (160 mm): rule ids must not wrap.
+_WIDTHS = (9, 25, 11, 28, 18, 12, 12, 18, 27)
 
 
 def _text(value: Any) -> str:
@@ -69,6 +71,9 @@ def letter_docx(conn: Connection, report_ids: list[int], sender: str = "政务�
     if not report_ids:
         raise ReviewError("没有要发送审核意见的报告")
     document = new_document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(25)
     _style_fonts(document.styles["Normal"], BODY_FONT, Pt(12))
     _style_fonts(document.styles["Title"], TITLE_FONT, Pt(18), bold=True)
     _style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(14))
@@ -92,11 +97,13 @@ def letter_docx(conn: Connection, report_ids: list[int], sender: str = "政务�
         if rows:
             table = document.add_table(rows=1, cols=len(LETTER_COLUMNS))
             table.style = "Table Grid"
-            for cell, heading in zip(table.rows[0].cells, LETTER_COLUMNS, strict=True):
-                _run(cell.paragraphs[0].add_run(heading), HEADING_FONT)
-            for values in rows:
-                for cell, value in zip(table.add_row().cells, values, strict=True):
-                    _run(cell.paragraphs[0].add_run(value), BODY_FONT)
+            table.autofit = False
+            for values, font in ((LETTER_COLUMNS, HEADING_FONT), *((r, BODY_FONT) for r in rows)):
+                cells = table.rows[0].cells if values is LETTER_COLUMNS else table.add_row().cells
+                for cell, value, width in zip(cells, values, _WIDTHS, strict=True):
+                    cell.width = Mm(width)
+                    run = _run(cell.paragraphs[0].add_run(value), font)
+                    run.font.size = Pt(9)
         closing = document.add_paragraph()
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _run(closing.add_run(f"{sender}\n{date.today():%Y年%m月%d日}"), BODY_FONT)
@@ -120,12 +127,12 @@ def read_letter(data: bytes, name: str = "letter.docx") -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     header: list[str] | None = None
     for row in document.rows:
-        texts = ["".join(t.split()) for t in row.texts]
+        texts = ["".join(t.split()) for t in row.texts]  # a PDF cell's text wraps: its lines are one value
         if tuple(texts[:len(LETTER_COLUMNS)]) == LETTER_COLUMNS:
             header = texts
             continue
         if header and texts and texts[0].isdigit():
-            out.append(dict(zip(header, (t.strip() for t in row.texts), strict=False)))
+            out.append(dict(zip(header, ("".join(t.split("\n")).strip() for t in row.texts), strict=False)))
     return out
 
 
