@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, distinct, func, insert, or_, select, update
 
 from gongkai.model import Outcome
 from gongkai.review import outcomes as outcome_store
@@ -55,10 +55,8 @@ def refresh(conn: Connection, filing_ids: set[int]) -> None:
         counted = next((v for v in versions if v.document_id == chosen), versions[0])
         conn.execute(update(report_versions).where(report_versions.c.filing_id == filing_id)
                      .values(counted=report_versions.c.report_id == counted.report_id))
-        for v in versions:
-            if v.report_id != counted.report_id:
-                outcome_store.store(conn, v.report_id, "versions", [])
-        outcome_store.store(conn, counted.report_id, "versions", disagreements(conn, counted.report_id, versions))
+        outcome_store.store_many(conn, "versions", {v.report_id: [] for v in versions} | {
+            counted.report_id: disagreements(conn, counted.report_id, versions)})
 
 
 def disagreements(conn: Connection, counted_id: int, versions: list[Any]) -> list[dict[str, Any]]:
@@ -67,12 +65,19 @@ def disagreements(conn: Connection, counted_id: int, versions: list[Any]) -> lis
     if len(versions) < 2:
         return []
     ids = [v.report_id for v in versions]
+    # The database finds the keys that differ (a filing re-published often has many versions): two
+    # figures, a figure against a blank, or a cell one version lacks.
+    stated = func.count(cells.c.value)
+    differ = (select(cells.c.key).where(cells.c.report_id.in_(ids)).group_by(cells.c.key)
+              .having(or_(func.count(distinct(cells.c.value)) > 1, and_(stated > 0, stated < func.count()),
+                          func.count() < len(ids))))
+    keys = sorted(conn.scalars(differ))
     values: dict[int, dict[str, Any]] = {i: {} for i in ids}
-    for row in conn.execute(select(cells.c.report_id, cells.c.key, cells.c.value, cells.c.raw)
-                            .where(cells.c.report_id.in_(ids))):
-        values[row.report_id][row.key] = typed_value(row.value, row.raw)
+    if keys:
+        for row in conn.execute(select(cells.c.report_id, cells.c.key, cells.c.value, cells.c.raw)
+                                .where(cells.c.report_id.in_(ids), cells.c.key.in_(keys))):
+            values[row.report_id][row.key] = typed_value(row.value, row.raw)
     names = {v.report_id: f"{v.name}（编号 {v.report_id}）" for v in versions}
-    keys = sorted({k for per in values.values() for k in per})
     items = []
     for key in keys:
         seen = {names[i]: values[i].get(key) for i in ids}
