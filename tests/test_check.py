@@ -53,17 +53,9 @@ APPEAL_KEYS = [c.key for c in FMT.table("appeals").cells()]
 
 
 def expected_rules(key: str) -> set[str]:
-    """The sum rules a cell takes part in."""
-    table, *row, _column = key.split(".")
-    row = ".".join(row)
-    if table == "appeals":
-        return {"A4-total"}
-    rules = {"A3-row-total"}
-    if row in ("new", "carried_over", "total_processed", "carried_forward"):
-        rules.add("A3-balance")
-    if row not in ("new", "carried_over", "carried_forward"):
-        rules.add("A3-outcomes")
-    return rules
+    """The sum rules a cell takes part in, as the format defines them."""
+    return {rule.id for rule in FMT.rules if rule.kind == "sum" and not rule.cross_year
+            for lhs, rhs in rule.instances(FMT) if key in {t.key for t in (*lhs, *rhs)}}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -313,9 +305,10 @@ def next_year(report: Report) -> Report:
                     following.cells[key].value += delta
                 break
     for doc in ("rules", "normative_documents"):
-        following.cells[f"proactive.{doc}.in_force"].value = (report.value(f"proactive.{doc}.in_force")
-                                                             + following.value(f"proactive.{doc}.issued")
-                                                             - following.value(f"proactive.{doc}.repealed"))
+        # What is in force now: last year's, plus what was issued, less what was repealed of them.
+        available = report.value(f"proactive.{doc}.in_force") + following.value(f"proactive.{doc}.issued")
+        following.cells[f"proactive.{doc}.repealed"].value = min(following.value(f"proactive.{doc}.repealed"), available)
+        following.cells[f"proactive.{doc}.in_force"].value = available - following.value(f"proactive.{doc}.repealed")
     return following
 
 

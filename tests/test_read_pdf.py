@@ -308,9 +308,10 @@ def test_a_report_whose_tables_have_no_ruling_lines(tmp_path):
 
 
 def test_render_pdf_says_clearly_when_libreoffice_is_missing(monkeypatch):
+    import gongkai.libreoffice
     import gongkai.render.pdf as render
 
-    monkeypatch.setattr(render, "soffice_path", lambda: None)
+    monkeypatch.setattr(gongkai.libreoffice, "soffice", lambda: None)
     with pytest.raises(render.RenderError, match="LibreOffice"):
         render.render_pdf(synth_report(0))
 
@@ -318,12 +319,13 @@ def test_render_pdf_says_clearly_when_libreoffice_is_missing(monkeypatch):
 def test_a_conversion_that_hangs_is_killed_at_its_timeout(monkeypatch, tmp_path):
     import time
 
+    import gongkai.libreoffice
     import gongkai.render.pdf as render
 
     stuck = tmp_path / "soffice"
     stuck.write_text("#!/bin/sh\nsleep 60\n")
     stuck.chmod(0o755)
-    monkeypatch.setattr(render, "soffice_path", lambda: str(stuck))
+    monkeypatch.setattr(gongkai.libreoffice, "soffice", lambda: str(stuck))
     start = time.perf_counter()
     with pytest.raises(render.RenderError, match="超时"):
         render.convert_to_pdf([("r.docx", b"PK")], timeout=1)

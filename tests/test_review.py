@@ -361,10 +361,10 @@ def test_outcomes_are_deleted_with_their_report(xixia):
 def test_the_letter_as_pdf_is_set_in_chinese_fonts_and_reads_back(tmp_path):
     import pdfplumber
 
-    from gongkai.render.pdf import soffice_path
+    from gongkai.libreoffice import soffice
     from gongkai.review.letter import letter_pdf, read_letter
 
-    if soffice_path() is None:
+    if soffice() is None:
         pytest.skip("LibreOffice is not installed")
     db = str(tmp_path / "letter.db")
     bad = named(11, "西峡县人民政府", 2024)

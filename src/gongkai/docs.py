@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gongkai.formats import Format, all_formats, load_format
+from gongkai.formats import DEFAULT_FORMAT, Format, all_formats, load_format
 
 _KIND_NAMES = {
     "sum": "勾稽关系",
@@ -41,7 +41,7 @@ def _rule_detail(rule) -> str:
     return ""
 
 
-def rules_table(format_id: str = "2021") -> str:
+def rules_table(format_id: str = DEFAULT_FORMAT) -> str:
     fmt = load_format(format_id)
     lines = [f"## {fmt.name}（{fmt.basis}）", "",
              "| 规则 | 类别 | 级别 | 内容 | 定义 |", "| --- | --- | --- | --- | --- |"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -80,3 +81,39 @@ def chinese_year(text: str) -> int | None:
     if len(text) != 4 or any(ch not in _CN_DIGITS for ch in text):
         return None
     return int("".join(_CN_DIGITS[ch] for ch in text))
+
+
+def figure_text(value: int | float | None) -> str:
+    """A figure as every output prints it: as stored, never in exponent form (1671.2179, 1234567.89,
+    0.00001), without float noise (a sum's 0.30000000000000004 prints 0.3: nine decimals is more
+    than any report prints); "" for none. Not-a-number and infinities state no figure a report
+    could print, so they print as none too."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        text = format(Decimal(repr(round(value, 9) + 0.0)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)
+
+
+# Characters XML 1.0 cannot hold (C0 controls but tab and line breaks, lone surrogates, U+FFFE/F):
+# DOCX, XLSX and the PDF made from DOCX fail on them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """Text an XML-based document (DOCX, XLSX) can hold: the characters XML forbids dropped."""
+    return _NOT_XML.sub("", text)
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @ and a leading
+# tab or carriage return, which some programs strip before looking.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text for a CSV cell a spreadsheet will open: a leading apostrophe where the text would
+    otherwise be read as a formula (Excel, WPS and LibreOffice show the rest as text)."""
+    return "'" + text if text.startswith(FORMULA_START) else text

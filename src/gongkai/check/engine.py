@@ -10,11 +10,10 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from gongkai.formats import CellDef, Format, Rule, Table, load_format
+from gongkai.formats import CellDef, Format, Rule, Table, load_format, match_keys
 from gongkai.model import Finding, Number, Paragraph, Provenance, Report, TableLayout
-from gongkai.text import normalize_label, printed_as
+from gongkai.text import figure_text, normalize_label, printed_as
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
 
@@ -64,11 +63,7 @@ def _finding(rule: Rule, message: str, cells: list[str], expected=None, found=No
 
 
 def _figure(value: Number | None) -> str:
-    if value is None:
-        return "空"
-    if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return str(value)
+    return "空" if value is None else figure_text(value)
 
 
 # ---- sums ------------------------------------------------------------------------------------
@@ -98,7 +93,7 @@ def _expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
         text = text.replace(f"${name}", value)
     if "*" not in text:
         return [Term(text, sign, previous)]
-    canonical, optional = _keys_like(ctx.fmt.id, text)
+    canonical, optional = _keys_like(ctx.fmt, text)
     # A row printed instead of its sub-rows (（六）其他处理 as one row) replaces them.
     source = ctx.previous if previous else ctx.report
     if source is not None and any(source.value(k) is not None for k in optional):
@@ -106,12 +101,9 @@ def _expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
     return [Term(k, sign, previous) for k in canonical]
 
 
-@lru_cache(maxsize=1024)
-def _keys_like(format_id: str, wildcard: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _keys_like(fmt: Format, wildcard: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The format's cell keys a wildcard term matches: (canonical ones, optional ones)."""
-    fmt = load_format(format_id)
-    pattern = re.compile("^" + re.escape(wildcard).replace(r"\*", r"[^.]+") + "$")
-    keys = [k for k in fmt.all_cells if pattern.match(k)]
+    keys = match_keys(fmt, wildcard)
     return (tuple(k for k in keys if not fmt.all_cells[k].row.optional),
             tuple(k for k in keys if fmt.all_cells[k].row.optional))
 

@@ -11,9 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gongkai.model import Finding, Report
-
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+from gongkai.model import SEVERITY_NAMES, Finding, Report
 
 
 class CheckOutput(StrEnum):
@@ -59,15 +57,17 @@ def _pair_previous(reports: dict[Path, Report], explicit: Report | None) -> dict
 
 
 def register(app: typer.Typer) -> None:
-    from gongkai.cli import FilesArg, FormatOpt, parse_paths
+    from gongkai.cli.common import FilesArg, ReportFormatOpt, fail, parse_paths
 
     @app.command()
     def check(
         files: FilesArg,
-        previous: Annotated[Path | None, typer.Option("--previous", "-p", help="上一年度的报告，用于跨年度核对")] = None,
-        format: Annotated[CheckOutput, typer.Option("--format", "-f", help="text: 供人阅读；json: 每个文件一行 JSON")]
-        = CheckOutput.text,
-        report_format: FormatOpt = None,
+        previous: Annotated[Path | None, typer.Option(
+            "--previous", "-p", metavar="文件", help="上一年度的报告，用于跨年度核对")] = None,
+        to: Annotated[CheckOutput, typer.Option(
+            "--to", "-t", metavar="text|json", help="text：供人阅读；json：每个文件一行 JSON")] = CheckOutput.text,
+        report_format: ReportFormatOpt = None,
+        old_format: Annotated[CheckOutput | None, typer.Option("--format", "-f", hidden=True)] = None,
         force: Annotated[bool, typer.Option("--force", help="--previous 不是同一单位上一年度的报告时仍然核对")] = False,
     ) -> None:
         """核查报告：勾稽关系、完整性与格式、正文与表格一致性、跨年度衔接。
@@ -76,9 +76,12 @@ def register(app: typer.Typer) -> None:
         """
         from gongkai.check import check_report
 
+        to = old_format or to
         failed = False
         last_year = None
         if previous is not None:
+            if previous.is_dir():
+                fail(previous, "--previous 应为一份报告文件，而不是文件夹")
             (_, last_year), = parse_paths([previous], report_format)
             if last_year is None:
                 raise typer.Exit(code=2)
@@ -88,18 +91,19 @@ def register(app: typer.Typer) -> None:
                 failed = True
             else:
                 reports[path] = report
+        if not reports and not failed:
+            raise typer.Exit(code=2)
         if last_year is not None and not force:
             for report in reports.values():
                 problem = previous_mismatch(report, last_year)
                 if problem:
-                    typer.echo(f"gongkai: {previous}: {problem}（确需核对请加 --force）", err=True)
-                    raise typer.Exit(code=2)
+                    fail(previous, f"{problem}（确需核对请加 --force）")
         pairs = _pair_previous(reports, last_year)
         errors = False
         for path, report in reports.items():
             findings = check_report(report, pairs[path])
             errors = errors or any(f.severity == "error" for f in findings)
-            if format is CheckOutput.json:
+            if to is CheckOutput.json:
                 typer.echo(json.dumps({"file": str(path), "agency": report.agency, "year": report.year,
                                        "format": report.format,
                                        "previous": pairs[path].source if pairs[path] else None,
@@ -109,10 +113,9 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(code=2 if failed else 1 if errors else 0)
 
     @app.command()
-    def rules(
-        report_format: Annotated[str, typer.Option("--report-format", help="格式 (2021/2019)")] = "2021",
-    ) -> None:
-        """列出报告格式的全部核查规则（Markdown 表格）。"""
+    def rules(report_format: ReportFormatOpt = None) -> None:
+        """列出报告格式的全部核查规则（Markdown 表格）；默认为现行格式。"""
         from gongkai.docs import rules_table
+        from gongkai.formats import DEFAULT_FORMAT
 
-        typer.echo(rules_table(report_format))
+        typer.echo(rules_table(report_format or DEFAULT_FORMAT))

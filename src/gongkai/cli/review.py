@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gongkai.cli.store import DbOpt, JsonOpt, _console, _engine, _fail, _figure, _resolve
+from gongkai.cli.common import DbOpt, ForceOpt, JsonOpt, check_output, fail, open_engine, write_output
+from gongkai.cli.store import ReportArg, _console, _figure, _resolve
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-ReportArg = Annotated[str, typer.Argument(help="报告：编号、内容哈希前缀、单位@年度 或 文件名")]
 UserOpt = Annotated[str | None, typer.Option("--user", envvar="GONGKAI_USER", help="操作人（默认当前系统用户）")]
 ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="理由（必填）")]
 
@@ -37,11 +37,11 @@ def _review(db: str | None, write: bool = False) -> Iterator[Connection]:
     """A connection (a transaction when writing); a ReviewError ends the command with its message."""
     from gongkai.review import ReviewError
 
-    with _engine(db) as engine, (engine.begin() if write else engine.connect()) as conn:
+    with open_engine(db) as engine, (engine.begin() if write else engine.connect()) as conn:
         try:
             yield conn
         except ReviewError as exc:
-            raise _fail("gongkai", str(exc), code=1) from exc
+            fail("gongkai", str(exc), code=1)
 
 
 def _report_id(conn: Connection, ref: str) -> int:
@@ -119,8 +119,8 @@ def register(app: typer.Typer) -> None:
         if value.strip():
             try:
                 number = float(value)
-            except ValueError as exc:
-                raise _fail(value, "不是数字 (not a number)", code=1) from exc
+            except ValueError:
+                fail(value, "不是数字 (not a number)", code=1)
         with _review(db, write=True) as conn:
             done = run_correct(conn, _report_id(conn, report), key, number, reason, _user(user))
         if as_json:
@@ -257,7 +257,8 @@ def register(app: typer.Typer) -> None:
         region: Annotated[str | None, typer.Option("--region", help="地区或上级单位")] = None,
         year: Annotated[int | None, typer.Option("--year", help="年度（与 --region 同用）")] = None,
         to: Annotated[str, typer.Option("--to", help="docx、pdf，或 xlsx（地区报送情况汇总，需 --region 与 --year）")] = "docx",
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件")] = None,
+        output: Annotated[str | None, typer.Option("--output", "-o", metavar="文件", help="输出文件；- 为标准输出")] = None,
+        force: ForceOpt = False,
         db: DbOpt = None,
     ) -> None:
         """审核意见：列出已确认的问题（表、行、列、应为、实为、位置）；或地区报送情况汇总（xlsx）。"""
@@ -265,25 +266,26 @@ def register(app: typer.Typer) -> None:
         from gongkai.review.letter import letter_docx, letter_pdf, region_reports, region_summary_xlsx
 
         if to not in ("docx", "pdf", "xlsx"):
-            raise _fail(to, "输出格式应为 docx、pdf 或 xlsx", code=1)
+            fail(to, "输出格式应为 docx、pdf 或 xlsx", code=1)
         if (report is None) == (region is None) or (region is not None and year is None):
-            raise _fail("gongkai", "请给出一份报告，或 --region 与 --year", code=1)
-        target = out or Path(f"审核意见.{to}" if to != "xlsx" else f"报送情况_{region}_{year}.xlsx")
-        if not target.parent.is_dir():
-            raise _fail(str(target), "输出目录不存在 (directory not found)")
+            fail("gongkai", "请给出一份报告，或 --region 与 --year", code=1)
+        if to == "xlsx" and region is None:
+            fail("gongkai", "汇总表需要 --region 与 --year", code=1)
+        output = output or (f"审核意见.{to}" if to != "xlsx" else f"报送情况_{region}_{year}.xlsx")
+        if output != "-":
+            check_output(output, force, db)
         with _review(db) as conn:
             if to == "xlsx":
-                if region is None or year is None:
-                    raise _fail("gongkai", "汇总表需要 --region 与 --year", code=1)
-                data = region_summary_xlsx(conn, region, year)
+                data = region_summary_xlsx(conn, region or "", year or 0)
             else:
                 ids = [_report_id(conn, report)] if report else region_reports(conn, region or "", year or 0)
                 try:
                     data = letter_pdf(conn, ids) if to == "pdf" else letter_docx(conn, ids)
                 except RenderError as exc:
-                    raise _fail(str(target), str(exc)) from exc
-        target.write_bytes(data)
-        typer.echo(f"已生成：{target}")
+                    fail(output, str(exc))
+        write_output(data, output, output)
+        if output != "-":
+            typer.echo(f"已生成：{output}")
 
     def _state(action: str) -> Callable[..., None]:
         def command(report: ReportArg, db: DbOpt = None, user: UserOpt = None,

@@ -3,7 +3,7 @@
 The engine detects text lines and recognises each with a box per character. Tables are rebuilt
 from the ruling lines the image shows: OpenCV morphology keeps the long horizontal and vertical
 strokes, and pdfplumber's own edge → intersection → cell logic turns them into cells, so the
-grid is built exactly as for a PDF with a text layer (gongkai.read.pdf). Each recognised
+grid is built exactly as for a PDF with a text layer (gongkai.read.page). Each recognised
 character goes to the cell holding its centre: a line the detector drew across a cell border is
 split at the border, and a cell with nothing in it stays blank. A table without ruling lines is
 read as in a PDF: rows from the wide gaps in a line, columns from the figures' positions. A scan
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from gongkai.document import Document, Item, LoadError, TableRow
-from gongkai.read.pdf import MAX_PAGES, Glyph, Grid, PageContent, append_page, page_items, usable
+from gongkai.read.page import MAX_PAGES, Glyph, Grid, PageContent, append_page, page_items, usable
 from gongkai.text import parse_number
 
 # Recognitions scoring below this are noise; anything above is kept with its score.

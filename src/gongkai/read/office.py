@@ -1,20 +1,15 @@
-"""Legacy Word formats (.doc, WPS .wps, .rtf) through LibreOffice: converted to DOCX, then read
-as DOCX. Each conversion runs in its own temporary directory with its own LibreOffice profile, so
-conversions running side by side do not fight over a profile lock, and is killed when it overruns."""
+"""Legacy Word formats (.doc, WPS .wps, .rtf) through LibreOffice (gongkai.libreoffice): converted to
+DOCX, then read as DOCX."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
 from pathlib import Path
 
+from gongkai import libreoffice
 from gongkai.document import Document, LoadError
 from gongkai.read.docx import read_docx
 
-TIMEOUT_SECONDS = float(os.environ.get("GONGKAI_SOFFICE_TIMEOUT", 120))
+TIMEOUT_SECONDS = libreoffice.TIMEOUT_SECONDS
 # The suffix tells LibreOffice which import filter to try first; the content decides in the end.
 _SUFFIXES = (".doc", ".wps", ".rtf", ".dot", ".wpt")
 _OLE2 = b"\xd0\xcf\x11\xe0"
@@ -23,10 +18,6 @@ _RTF = b"{\\rtf"
 # Word and Kingsoft WPS write "WordDocument", Microsoft Works "CONTENTS".
 _WORD_STREAM = "WordDocument".encode("utf-16-le")
 _WORKS_STREAM = "CONTENTS".encode("utf-16-le")
-
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def _input_name(data: bytes, path: str | None) -> str:
@@ -51,33 +42,14 @@ def _import_filter(data: bytes, path: str | None) -> str | None:
 def convert_to_docx(data: bytes, path: str | None, timeout: float = TIMEOUT_SECONDS) -> bytes:
     """The file as DOCX bytes, converted by LibreOffice headless."""
     import_filter = _import_filter(data, path)
-    program = soffice()
-    if program is None:
+    if libreoffice.soffice() is None:
         raise LoadError(path, "需要安装 LibreOffice 才能读取 DOC/WPS 文件 (LibreOffice not found)")
-    with tempfile.TemporaryDirectory(prefix="gongkai-office-") as tmp:
-        work = Path(tmp)
-        source = work / _input_name(data, path)
-        source.write_bytes(data)
-        out_dir = work / "out"
-        command = [program, "--headless", "--norestore", "--nologo", f"-env:UserInstallation={(work / 'profile').as_uri()}",
-                   *([f"--infilter={import_filter}"] if import_filter else []),
-                   "--convert-to", "docx", "--outdir", str(out_dir), str(source)]
-        # A session of its own: soffice starts soffice.bin, and a timeout must end both.
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                   start_new_session=True, env={**os.environ, "HOME": str(work)})
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            raise LoadError(path, f"LibreOffice 转换超时（{timeout:g} 秒）(conversion timed out)") from exc
-        result = out_dir / (source.stem + ".docx")
-        if process.returncode != 0 or not result.is_file() or result.stat().st_size == 0:
-            said = (stderr + stdout).decode("utf-8", "replace").strip().splitlines()
-            errors = [line for line in said if "rror" in line]  # not the javaldx warning it always prints
-            detail = (errors or said or [f"exit status {process.returncode}"])[-1]
-            raise LoadError(path, f"LibreOffice 无法转换该文件，可能已损坏或不是 Word 文档 (conversion to DOCX failed: {detail})")
-        return result.read_bytes()
+    try:
+        return libreoffice.convert([(_input_name(data, path), data)], "docx", timeout, import_filter)[0]
+    except libreoffice.ConversionError as exc:
+        if "超时" in str(exc):
+            raise LoadError(path, str(exc)) from exc
+        raise LoadError(path, f"LibreOffice 无法转换该文件，可能已损坏或不是 Word 文档 ({exc})") from exc
 
 
 def read_office(data: bytes, path: str | None = None) -> Document:

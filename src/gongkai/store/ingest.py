@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from gongkai.formats import format_dirs
 from gongkai.store import worker
 from gongkai.store.db import decompress
 from gongkai.store.records import CELL_COLUMNS
@@ -343,7 +344,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
     # The lifeline: workers exit when its far end, held only here, closes (see worker.init_worker).
     lifeline, keep = ctx.Pipe(duplex=False)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker.init_worker, initargs=(lifeline,))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker.init_worker,
+                               initargs=(lifeline, format_dirs()))
     _lifelines[id(pool)] = keep
     return pool
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, null, or_, select
+from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select
 
-from gongkai.formats import all_formats
+from gongkai.formats import DEFAULT_FORMAT, Metric, all_formats, format_dirs, load_format, match_keys, split_term
 from gongkai.model import Finding, Number, Report
 from gongkai.store.records import build_finding, build_report, typed_value
 from gongkai.store.region import level, region_prefix
@@ -20,19 +20,28 @@ class NotFound(LookupError):
     """A report reference that names no report (or several); the message is for people."""
 
 
-@lru_cache
 def label_for(key: str) -> str:
     """How the format names a cell (表三 … / 自然人); the key itself for a cell no format defines."""
-    for fmt in all_formats():
-        cell = fmt.all_cells.get(key)
-        if cell is not None:
-            return cell.label
-    return key
+    return _labels(format_dirs()).get(key, key)
 
 
-@lru_cache
 def key_order() -> dict[str, int]:
     """Every format's cells in print order (newest format first, shared keys where they first appear)."""
+    return _key_order(format_dirs())
+
+
+# Cached per set of format folders: formats added from outside bring their own cells.
+@lru_cache(maxsize=8)
+def _labels(dirs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for fmt in all_formats():
+        for key, cell in fmt.all_cells.items():
+            out.setdefault(key, cell.label)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _key_order(dirs: tuple[str, ...]) -> dict[str, int]:
     order: dict[str, int] = {}
     for fmt in all_formats():
         for key in fmt.all_cells:
@@ -131,11 +140,16 @@ def failed_documents(conn: Connection) -> list[Any]:
 _HEX = re.compile(r"^[0-9a-f]{6,64}$")
 
 
+def _small_number(text: str) -> bool:
+    """ASCII digits a database integer holds (not ², not 20 digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def resolve(conn: Connection, ref: str) -> int:
     """A report id from: its id, a prefix of its content hash (6+ hex digits), 单位@年度, or its file
     name (the path as ingested, or its last part)."""
     ref = ref.strip()
-    if ref.isdigit() and conn.scalar(select(reports.c.id).where(reports.c.id == int(ref))) is not None:
+    if _small_number(ref) and conn.scalar(select(reports.c.id).where(reports.c.id == int(ref))) is not None:
         return int(ref)
     candidates: list[int] = []
     if _HEX.match(ref.lower()):
@@ -143,7 +157,7 @@ def resolve(conn: Connection, ref: str) -> int:
                                        .where(documents.c.sha256.startswith(ref.lower())).limit(3)))
     if not candidates and "@" in ref:
         agency, _, year = ref.rpartition("@")
-        if year.strip().isdigit():
+        if _small_number(year.strip()):
             candidates = list(conn.scalars(select(reports.c.id).where(
                 reports.c.agency == agency.strip(), reports.c.year == int(year)).limit(3)))
     if not candidates:
@@ -247,93 +261,76 @@ def compare(conn: Connection, a_id: int, b_id: int) -> Comparison:
             note = "核查模块未安装，未运行跨年度规则"
         else:
             earlier, later = (ra, rb) if ra.year < rb.year else (rb, ra)
-            cross_year = [f for f in check_report(later, previous=earlier) if f.rule.startswith("X")]
+            fmt = load_format(later.format)
+            cross_year = [f for f in check_report(later, previous=earlier) if fmt.rule(f.rule).cross_year]
     return Comparison(a, b, changes, len(unchanged), cross_year, note, unchanged)
 
 
 # ---- stats ---------------------------------------------------------------------------------
 
 
-def _unable_keys() -> list[str]:
-    keys = {k for fmt in all_formats() for k in fmt.all_cells
-            if k.startswith("applications.unable.") and k.endswith(".total")}
-    return sorted(keys, key=lambda k: key_order().get(k, 0))
+def metrics() -> list[Metric]:
+    """The statistics every format defines (by id, as the default format defines them)."""
+    return list(load_format(DEFAULT_FORMAT).metrics)
 
 
-LITIGATION = ("appeals.litigation_direct", "appeals.litigation_after_review")
-REVIEW = ("appeals.review",)
+def _signed_keys(terms: tuple[str, ...]) -> list[tuple[str, int]]:
+    """A metric's terms → (cell key, sign), wildcards expanded over every format that has the cells."""
+    out: dict[tuple[str, int], None] = {}
+    for term in terms:
+        sign, _, pattern = split_term(term)
+        for fmt in all_formats():
+            for key in match_keys(fmt, pattern):
+                if not fmt.all_cells[key].row.optional:
+                    out[(key, sign)] = None
+    return sorted(out, key=lambda ks: key_order().get(ks[0], 0))
 
 
-def _metric_keys() -> list[str]:
-    keys = ["applications.new.total", "applications.granted.total", "applications.partially_granted.total",
-            "applications.total_processed.total", *_unable_keys()]
-    for row in (*REVIEW, *LITIGATION):
-        keys += [f"{row}.corrected", f"{row}.total", f"{row}.pending"]
-    return keys
+# Column names of stats() beside the metrics', with their Chinese headings.
+GROUP_COLUMNS = {"year": "年度", "region": "地区", "reports": "报告数"}
 
 
-# Column names of stats(), with their Chinese headings.
-STAT_COLUMNS = {
-    "year": "年度",
-    "region": "地区",
-    "reports": "报告数",
-    "applications": "收到申请",
-    "disclosure_rate": "公开率",
-    "unable_share": "无法提供占比",
-    "review_correction_rate": "复议纠错率",
-    "litigation_correction_rate": "诉讼纠错率",
-}
+def stat_columns() -> dict[str, str]:
+    """Every column stats() gives, with its Chinese heading (the metrics' labels from the format)."""
+    return {**GROUP_COLUMNS, **{m.id: m.label for m in metrics()}}
 
 
-def _stated(*columns: Any) -> Any:
-    return and_(*(c.isnot(None) for c in columns))
+def _measure(values: dict[str, Any], metric: Metric) -> list[Any]:
+    """Σ numerator (and Σ denominator) over the reports that state every figure the metric reads."""
+    numerator, denominator = _signed_keys(metric.numerator), _signed_keys(metric.denominator)
+    every = and_(*(values[k].isnot(None) for k, _ in (*numerator, *denominator)))
 
+    def total(terms: list[tuple[str, int]]) -> Any:
+        return sum((values[k] * sign for k, sign in terms[1:]), values[terms[0][0]] * terms[0][1])
 
-def _ratio(numerator: list[Any], denominator: list[Any], minus: list[Any] | None = None) -> tuple[Any, Any]:
-    """Σ numerators and Σ denominators over the reports that state every figure of both."""
-    minus = minus or []
-    every = _stated(*numerator, *denominator, *minus)
-    num = sum(numerator[1:], numerator[0])
-    den = sum(denominator[1:], denominator[0]) - sum(minus[1:], minus[0]) if minus else sum(denominator[1:], denominator[0])
-    return func.sum(case((every, num))), func.sum(case((every, den)))
+    out = [func.sum(case((every, total(numerator))))]
+    if denominator:
+        out.append(func.sum(case((every, total(denominator)))))
+    return out
 
 
 def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | None = None) -> list[dict[str, Any]]:
-    """Aggregates per group (year, region or both):
+    """Aggregates per group (year, region or both): one column per metric of the format definition
+    (收到申请, 公开率, 无法提供占比, 复议纠错率, 诉讼纠错率 …, see `metrics:` in formats/gov2021.yaml).
 
-    - applications: 本年新收申请 (Σ applications.new.total over the reports that state it)
-    - disclosure_rate: (予以公开 + 部分公开) / （七）总计
-    - unable_share: （四）无法提供 (all its rows) / （七）总计
-    - review_correction_rate: 复议 结果纠正 / (总计 − 尚未审结), i.e. among concluded cases
-    - litigation_correction_rate: the same over both litigation rows
-
-    Each ratio is Σ numerators / Σ denominators over the reports that state every figure it needs
-    (a blank is not 0). The database does the arithmetic: one pass over the few keys involved.
+    A count is Σ over the reports that state it; a ratio is Σ numerators / Σ denominators over the
+    reports that state every figure it needs (a blank is not 0). The database does the arithmetic:
+    one pass over the few keys involved.
     """
-    keys = _metric_keys()
-    source = cell_values(conn).c
+    defined = metrics()
+    keys = list(dict.fromkeys(k for m in defined for k, _ in (*_signed_keys(m.numerator), *_signed_keys(m.denominator))))
+    source = cell_values(conn).c  # reviewers' corrections applied
     per_report = (select(source.report_id,
                          *(func.max(case((source.key == key, source.value))).label(f"k{i}") for i, key in enumerate(keys)))
                   .where(source.key.in_(keys)).group_by(source.report_id).subquery("per_report"))
     v = {key: per_report.c[f"k{i}"] for i, key in enumerate(keys)}
-    processed = [v["applications.total_processed.total"]]
-    unable = [v[k] for k in _unable_keys()]
-    measures = [
-        func.sum(v["applications.new.total"]),
-        *_ratio([v["applications.granted.total"], v["applications.partially_granted.total"]], processed),
-        *(_ratio(unable, processed) if unable else (null(), null())),
-    ]
-    for rows in (REVIEW, LITIGATION):
-        measures += _ratio([v[f"{r}.corrected"] for r in rows], [v[f"{r}.total"] for r in rows], [v[f"{r}.pending"] for r in rows])
+    measures = [column for metric in defined for column in _measure(v, metric)]
     groups = {"year": [reports.c.year], "region": [reports.c.province_code, reports.c.province]}
     group_columns = [c for g in by for c in groups[g]]
     query = (select(*group_columns, func.count(reports.c.id), *measures)
              .select_from(reports.outerjoin(per_report, per_report.c.report_id == reports.c.id))
              .group_by(*group_columns))
     query = replace(filters or Filters(), counted=True).apply(query)  # each 单位@年度 once
-
-    def ratio(num: float | None, den: float | None) -> float | None:
-        return num / den if num is not None and den else None
 
     out = []
     for row in conn.execute(query):
@@ -344,10 +341,14 @@ def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | 
                 record["year"] = values.pop(0)
             else:
                 record["province_code"], record["region"] = values.pop(0), values.pop(0)
-        n, applications, *pairs = values
-        record.update(reports=n, applications=typed_value(applications),
-                      disclosure_rate=ratio(pairs[0], pairs[1]), unable_share=ratio(pairs[2], pairs[3]),
-                      review_correction_rate=ratio(pairs[4], pairs[5]), litigation_correction_rate=ratio(pairs[6], pairs[7]))
+        record["reports"] = values.pop(0)
+        for metric in defined:
+            numerator = values.pop(0)
+            if metric.is_ratio:
+                denominator = values.pop(0)
+                record[metric.id] = numerator / denominator if numerator is not None and denominator else None
+            else:
+                record[metric.id] = typed_value(numerator)
         out.append(record)
     # Groups in order, the unknown (no year, no region) last.
     out.sort(key=lambda r: tuple((r.get(g) is None, r.get(g) if g == "year" else (r.get("province_code") or "")) for g in by))
@@ -401,7 +402,7 @@ def cells_query(filters: Filters | None = None, source: Any = cells) -> Select[A
 
 def findings_query(filters: Filters | None = None) -> Select[Any]:
     query = (select(findings.c.report_id, reports.c.agency, reports.c.year, findings.c.rule, findings.c.severity,
-                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found)
+                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found, findings.c.locations)
              .join(reports, reports.c.id == findings.c.report_id).order_by(findings.c.report_id, findings.c.id))
     return (filters or Filters()).apply(query)
 
@@ -416,4 +417,5 @@ FINDING_COLUMNS = {
     "cells": "单元格",
     "expected": "应为",
     "found": "实为",
+    "where": "位置",  # the stored document's line or page (from the findings' locations)
 }

@@ -37,13 +37,15 @@ def checker() -> Checker | None:
     return _checker  # type: ignore[return-value]
 
 
-def init_worker(lifeline: Connection | None = None) -> None:
+def init_worker(lifeline: Connection | None = None, format_dirs: tuple[str, ...] = ()) -> None:
     # Ctrl-C reaches the whole process group: the parent decides what to keep, workers just stop
     # when it terminates them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if lifeline is not None:
         threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
-    from gongkai.formats import all_formats
+    from gongkai.formats import all_formats, use_format_dirs
+
+    use_format_dirs(format_dirs)  # the parent's formats from outside (--formats, GONGKAI_FORMATS)
 
     for fmt in all_formats():  # warm the format caches once per worker, not in the first task
         _ = fmt.all_cells
