@@ -106,6 +106,8 @@ def test_a_review_session(tmp_path):
     tree.write_text("单位,上级,汇总\n南阳市人民政府,,是\n西峡县人民政府,南阳市人民政府,\n", encoding="utf-8")
     cli("regions", "import", str(tree), "--db", db)
     assert lines(cli("hierarchy", "check", "--year", "2024", "--db", db, "--json")) == []  # the parent did not report
+    edited = lines(cli("regions", "edit", "西峡县人民政府", "--parent", "", "--db", db, "--json"))[0]
+    assert edited["parent"] is None and edited["placed_by"] == "edit"
     bad = tmp_path / "bad.csv"
     bad.write_text("名称\n甲\n", encoding="utf-8")
     assert "单位" in cli("regions", "import", str(bad), "--db", db, code=1).stderr

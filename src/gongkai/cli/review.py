@@ -191,6 +191,26 @@ def register(app: typer.Typer) -> None:
             counts = import_bodies(conn, file)
         typer.echo(f"已导入：新增单位 {counts['created']} 个，更新 {counts['updated']} 个")
 
+    @regions.command("edit")
+    def regions_edit(
+        name: Annotated[str, typer.Argument(metavar="单位", help="单位名称")],
+        parent: Annotated[str | None, typer.Option("--parent", help="上级单位（空字符串：无上级）")] = None,
+        region: Annotated[str | None, typer.Option("--region", help="地区：行政区划代码或名称")] = None,
+        kind: Annotated[str | None, typer.Option("--kind", help="类型：政府、乡镇街道、部门、开发区/示范区、其他")] = None,
+        sums: Annotated[bool | None, typer.Option("--sums/--no-sums", help="是否为下级的汇总（适用上下级核对）")] = None,
+        db: DbOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """修改一个单位在单位树中的位置；修改后不再按名称自动定位。"""
+        from gongkai.review.bodies import edit_body
+
+        with _review(db, write=True) as conn:
+            done = edit_body(conn, name, parent=parent, region_text=region, kind=kind, sums_children=sums)
+        if as_json:
+            _emit(done)
+        else:
+            typer.echo(f"{done['name']}：{done['region'] or '地区不详'}，上级 {done['parent'] or '无'}")
+
     @regions.command("show")
     def regions_show(
         under: Annotated[str | None, typer.Argument(help="单位名称或地区（河南、南阳市、411323）；省略则全部")] = None,

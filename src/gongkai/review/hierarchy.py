@@ -4,8 +4,6 @@ parent's report (scope `hierarchy`)."""
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -13,7 +11,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, select
 
-from gongkai.formats import all_formats
+from gongkai.formats import all_formats, match_keys
 from gongkai.model import outcome_fingerprint
 from gongkai.review import outcomes as outcome_store
 from gongkai.store.query import cell_values, label_for
@@ -37,13 +35,9 @@ def _severity(rule_id: str) -> str:
 
 @cache
 def metric_keys() -> tuple[str, ...]:
-    """The H-sum metrics as cell keys of the formats, in the formats' order."""
-    keys = list(dict.fromkeys(k for fmt in all_formats() for k in fmt.all_cells))
-    out: list[str] = []
-    for pattern in _rule("H-sum")["metrics"]:
-        regex = fnmatch.translate(pattern).replace(".*", "[^.]*")
-        out += [k for k in keys if re.fullmatch(regex, k) and k not in out]
-    return tuple(out)
+    """The H-sum metrics as cell keys of the formats (`*` matching one part, as in the formats' rules)."""
+    return tuple(dict.fromkeys(key for pattern in _rule("H-sum")["metrics"] for fmt in all_formats()
+                               for key in match_keys(fmt, pattern)))
 
 
 def _close(a: float, b: float) -> bool:
