@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 import gongkai.check
 from gongkai.model import Outcome
-from gongkai.render.markdown import render_markdown
 from gongkai.review import ReviewError
 from gongkai.review.bodies import body, import_bodies
 from gongkai.review.corrections import correct, history
@@ -25,8 +24,8 @@ from gongkai.store.export import ExportFormat, export
 from gongkai.store.ingest import ingest, reparse
 from gongkai.store.query import Filters, list_reports, resolve, stats
 from gongkai.store.schema import outcomes
-from gongkai.synth import synth_report
 from store_helpers import database
+from test_store import named, write
 
 
 def evaluate_from_findings(report, previous=None):
@@ -54,24 +53,6 @@ def evaluate(monkeypatch):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path) -> str:
     return database(request.param, tmp_path)
-
-
-def named(seed: int, agency: str, year: int, **changes):
-    report = synth_report(seed, year=year)
-    report.agency = agency
-    report.title = f"{agency}{year}年政府信息公开工作年度报告"
-    for key, value in changes.items():
-        key = key.replace("__", ".")
-        report.cells[key].value = value
-        report.cells[key].raw = "" if value is None else str(value)
-    return report
-
-
-def write(folder: Path, name: str, report) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(render_markdown(report, tables="tabs"), encoding="utf-8")
-    return path
 
 
 # ---- the hierarchy: 淮安市 and its children -------------------------------------------------

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 import gongkai.check
 from gongkai.cli import app
-from gongkai.render.markdown import render_markdown
-from gongkai.synth import synth_report
 from test_review import evaluate_from_findings
+from test_store import named
+from test_store import write as write_report
 
 runner = CliRunner()
 
@@ -34,15 +34,7 @@ def lines(result) -> list[dict]:
 
 
 def write(folder: Path, name: str, agency: str, year: int, seed: int, **changes) -> Path:
-    report = synth_report(seed, year=year)
-    report.agency = agency
-    report.title = f"{agency}{year}年政府信息公开工作年度报告"
-    for key, value in changes.items():
-        report.cells[key.replace("__", ".")].value = value
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(render_markdown(report, tables="tabs"), encoding="utf-8")
-    return path
+    return write_report(folder, name, named(seed, agency, year, **changes))
 
 
 def test_region_filters_and_stats_place_the_henan_seeds(shared, tmp_path):
