@@ -86,6 +86,12 @@ MISTAKES = [
     ("render onto its own input", ["render", "{report}", "--to", "md", "-o", "{report}", "--force"], 2, "r1.md"),
     ("render with nothing to render", ["render", "--to", "md"], 2, "--report"),
     ("a full disk", ["export", "--to", "csv", "-o", "/dev/full", "--force", "--db", "{db}"], 2, "/dev/full"),
+    ("an output folder that does not exist", ["export", "--to", "csv", "-o", "{root}/no/such/dir/x.csv", "--db", "{db}"],
+     2, "no/such/dir"),
+    ("last year's report missing", ["check", "{report}", "--previous", "{root}/last.txt"], 2, "last.txt"),
+    ("a file that is no database", ["list", "--db", "{report}"], 2, "r1.md"),
+    ("an empty report reference", ["show", " ", "--db", "{db}"], 2, "报告"),
+    ("a folder to render", ["render", "{reports}", "--to", "md"], 2, "reports"),
     ("a read-only database", ["ingest", "{reports}", "--db", "sqlite:///file:{db}?mode=ro&uri=true", "--no-progress",
                               "--workers", "1"], 2, "只读"),
 ]

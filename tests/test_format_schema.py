@@ -36,12 +36,11 @@ def error_of(tmp_path, monkeypatch, text: str) -> str:
 
 def test_a_misspelt_key_names_the_file_the_line_and_the_nearest_key(tmp_path, monkeypatch):
     text = HEAD + """rules:
-  - id: N-test
-    kind: narrative
+  - id: S-test
+    kind: section_content
     title: 试验
     sections: [一]
     pattern: ["收到(?P<n>\\\\d+)件"]
-    compare: [applications.new.total]
     message: x
 """
     message = error_of(tmp_path, monkeypatch, text)

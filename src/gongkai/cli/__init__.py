@@ -33,7 +33,7 @@ from typing import Annotated
 import typer
 
 from gongkai.cli.app import Group, VersionOpt, localise
-from gongkai.cli.common import FilesArg, ReportFormatOpt, parse_paths
+from gongkai.cli.common import FilesArg, ReportFormatOpt, error, parse_paths
 from gongkai.formats import ENV_VAR, all_formats, use_format_dirs
 
 localise()
@@ -77,12 +77,29 @@ def report_json(report, path) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
+def parse_pages(paths: list[Path], format_id: str | None = None):
+    """The one (first path, Report | None) that page images make; a failure is reported on stderr."""
+    from gongkai.document import LoadError
+    from gongkai.parse import parse
+    from gongkai.read import read_pages
+    from gongkai.read.pages import folder_pages
+
+    images = [page for path in paths for page in (folder_pages(path) if path.is_dir() else [path])]
+    try:
+        yield paths[0], parse(read_pages(images, str(paths[0])), format_id)
+    except LoadError as exc:
+        error(exc.path or paths[0], exc.problem)
+        yield paths[0], None
+
+
 @app.command()
 def parse(
     files: FilesArg,
     to: ParseTo = ParseOutput.json,
     report_format: ReportFormatOpt = None,
     old_format: OldParseFormat = None,
+    pages: Annotated[bool, typer.Option(
+        "--pages", help="所列图片（或一个图片文件夹）是同一份报告的各页，按所列顺序读作一份报告")] = False,
 ) -> None:
     """读取报告，输出三张表的数据。
 
@@ -91,7 +108,7 @@ def parse(
     """
     to = old_format or to
     failed = total = 0
-    for path, report in parse_paths(files, report_format):
+    for path, report in parse_pages(files, report_format) if pages else parse_paths(files, report_format):
         total += 1
         if report is None:
             failed += 1
@@ -110,7 +127,8 @@ def parse(
 
 
 # Each group of commands lives in a module of this package with `register(app)`.
-STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render", "gongkai.cli.review")
+STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render", "gongkai.cli.ledger",
+                  "gongkai.cli.review")
 
 for _name in STAGE_COMMANDS:
     try:

@@ -124,6 +124,14 @@ def usage_message(exc: clickerr.UsageError) -> tuple[str | None, str]:
     return None, exc.message + _hint(exc)
 
 
+def _store_error() -> type[Exception] | None:
+    try:
+        from gongkai.store.db import StoreError
+    except ImportError:  # the store is not installed
+        return None
+    return StoreError
+
+
 def _crash(exc: BaseException) -> int:
     """A problem no command handled: one line, never a traceback (GONGKAI_DEBUG=1 shows it)."""
     if os.environ.get("GONGKAI_DEBUG"):
@@ -136,6 +144,10 @@ def _crash(exc: BaseException) -> int:
         return 2
     if isinstance(exc, LoadError):
         error(exc.path, exc.problem)
+        return 2
+    store_error = _store_error()
+    if store_error is not None and isinstance(exc, store_error):
+        error(exc.db, exc.problem)
         return 2
     if isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:

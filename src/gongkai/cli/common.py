@@ -204,11 +204,14 @@ def check_output(output: str | Path, force: bool, db: str | None = None, inputs:
     """Where a command may write: never over an existing file without --force, never over the
     open database or a file the command reads, never into a folder that does not exist."""
     path = Path(output)
-    from gongkai.store.db import database_url
-
-    url = database_url(db)
-    if url.startswith("sqlite:///") and _same_file(path, Path(url.removeprefix("sqlite:///"))):
-        fail(path, "这是数据库文件，不能被输出覆盖 (refusing to overwrite the database)")
+    try:
+        from gongkai.store.db import database_url, display_name
+    except ImportError:  # the store is not installed: there is no database to protect
+        pass
+    else:
+        url = database_url(db)
+        if url.startswith("sqlite:///") and _same_file(path, Path(display_name(url))):
+            fail(path, "这是数据库文件，不能被输出覆盖 (refusing to overwrite the database)")
     if any(_same_file(path, source) for source in inputs):
         fail(path, "这是输入文件，不能被输出覆盖 (refusing to overwrite the input)")
     if path.is_dir():

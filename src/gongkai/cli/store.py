@@ -76,6 +76,8 @@ def _region(province: str | None, city: str | None) -> str:
 def _resolve(conn: Connection, ref: str) -> int:
     from gongkai.store.query import NotFound, resolve
 
+    if not ref.strip():
+        fail(None, "请给出报告：编号、内容哈希前缀、单位@年度 或 文件名", code=2)
     try:
         return resolve(conn, ref)
     except NotFound as exc:

@@ -9,6 +9,7 @@ from pydantic import Field, PrivateAttr
 
 from gongkai.formats.rules import RULE_KINDS, Rule
 from gongkai.formats.schema import CellDef, Metric, Section, Strict, Table
+from gongkai.formats.subjects import Statements
 
 # One model per rule kind, chosen by `kind` (pydantic's discriminated union names the kinds when
 # a file uses one that does not exist).
@@ -30,6 +31,7 @@ class Format(Strict):
     tables: tuple[Table, ...]
     rules: tuple[RuleOfAnyKind, ...] = ()
     metrics: tuple[Metric, ...] = ()
+    statements: Statements | None = None  # what the text states, for the narrative rules
     # Where the definition came from (set by the loader; for messages).
     source: str | None = Field(default=None, exclude=True)
 

@@ -91,14 +91,20 @@ class SumRule(Rule):
 
 
 class NarrativeRule(Rule):
-    """A figure the text states (regex group n, summed over one sentence) against Σ cells."""
+    """What the text states (the format's `statements`, formats/subjects.py) against the tables:
+    narrative, the statements whose subject names this rule; narrative_parts, the parts after 其中
+    against their whole; narrative_ratio, a share (占X%) against the figures it is of."""
 
-    kind: Literal["narrative"]
+    kind: Literal["narrative", "narrative_parts", "narrative_ratio"]
+
+
+class SectionContentRule(Rule):
+    """Each of `sections` has every one of `patterns`, and is not only words that state nothing."""
+
+    kind: Literal["section_content"]
     sections: tuple[str, ...]
-    context: str | None = None  # a word the sentence must contain
     patterns: tuple[str, ...]
-    compare: tuple[str, ...]
-    term_fields: ClassVar[tuple[str, ...]] = ("compare",)
+    none_patterns: tuple[str, ...] = ()
 
 
 class NarrativeConflictRule(Rule):
@@ -119,11 +125,11 @@ class FormRule(Rule):
     """The report's shape against the format; nothing to configure but the message."""
 
     kind: Literal["table_missing", "column_missing", "row_missing", "blank_cells", "total_only_rows",
-                  "nonstandard_labels", "value_type", "format_year"]
+                  "nonstandard_labels", "value_type", "format_year", "section_order"]
 
 
 RULE_KINDS: dict[str, type[Rule]] = {}
-for _model in (SumRule, NarrativeRule, NarrativeConflictRule, LowConfidenceRule, FormRule):
+for _model in (SumRule, NarrativeRule, NarrativeConflictRule, SectionContentRule, LowConfidenceRule, FormRule):
     for _kind in _model.model_fields["kind"].annotation.__args__:  # type: ignore[union-attr]
         RULE_KINDS[_kind] = _model
 

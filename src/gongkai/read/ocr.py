@@ -88,6 +88,42 @@ def engine() -> Any:
 
 
 def read_image(data: bytes, path: str | None = None) -> Document:
+    return read_pages([(path, data)], path)
+
+
+def read_pages(pages: list[tuple[str | None, bytes]], path: str | None = None) -> Document:
+    """Images, each of one page or more (TIFF frames), read as the pages of one report in order."""
+    from PIL import Image
+
+    items: list[Item] = []
+    previous: PageContent | None = None
+    margins: set[str] = set()
+    tables = 0
+    number = 0
+    for name, data in pages:
+        try:
+            for frame in _frames(data, name):
+                number += 1
+                if number > MAX_PAGES:
+                    raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
+                pixels, ratio = _rgb(frame)
+                content = ocr_image(pixels, number, tables, scale=1 / ratio, furniture=margins)  # boxes in the file's pixels
+                append_page(items, previous, content)
+                previous = content
+                tables += content.tables
+                margins |= content.margins
+        except LoadError as exc:
+            raise LoadError(name, exc.problem) from exc
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise LoadError(name, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
+    if not items:
+        raise LoadError(path, "图片中未识别出文字 (no text recognised in the image)")
+    return Document(path=path, kind="ocr", items=items,
+                    text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
+
+
+def _frames(data: bytes, path: str | None):
+    """The frames of an image file (a TIFF's pages), the first turned upright as its EXIF says."""
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     try:
@@ -101,28 +137,8 @@ def read_image(data: bytes, path: str | None = None) -> Document:
         raise LoadError(path, f"无法识别的图片文件 (cannot decode image: {exc})") from exc
     if width * height > MAX_PIXELS:
         raise LoadError(path, f"图片过大：{width}×{height} 像素 (image too large)")
-    items: list[Item] = []
-    previous: PageContent | None = None
-    margins: set[str] = set()
-    tables = 0
-    try:
-        for number, frame in enumerate(ImageSequence.Iterator(image), 1):
-            if number > MAX_PAGES:
-                raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
-            pixels, ratio = _rgb(ImageOps.exif_transpose(frame) if number == 1 else frame)
-            content = ocr_image(pixels, number, tables, scale=1 / ratio, furniture=margins)  # boxes in the file's pixels
-            append_page(items, previous, content)
-            previous = content
-            tables += content.tables
-            margins |= content.margins
-    except LoadError as exc:
-        raise LoadError(path, exc.problem) from exc
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise LoadError(path, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
-    if not items:
-        raise LoadError(path, "图片中未识别出文字 (no text recognised in the image)")
-    return Document(path=path, kind="ocr", items=items,
-                    text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
+    for number, frame in enumerate(ImageSequence.Iterator(image), 1):
+        yield ImageOps.exif_transpose(frame) if number == 1 else frame
 
 
 def _rgb(frame) -> tuple[np.ndarray, float]:
@@ -154,7 +170,12 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
     """One page image (H×W×3 RGB) → its items in reading order (and the tables found).
 
     Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
+    if rgb.ndim == 3:
+        rgb = remove_seals(rgb)
     gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
+    if (flat := perspective(gray)) is not None:
+        rgb = _warp(rgb, flat)
+        gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
     angle = skew(gray)
     if angle:
         rgb = _rotate(rgb, -angle)  # turned back level
@@ -172,6 +193,36 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
         glyphs += _split(box, grids)
     glyphs += _missed(rgb, grids, glyphs, found.text_height)
     return page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text, furniture)
+
+
+# Red seal ink: red well above green and blue. Black print under it stays black (dark in all three).
+_SEAL_RED = 60
+_SEAL_MIN_RED = 120
+
+
+def remove_seals(rgb: np.ndarray) -> np.ndarray:
+    """The image with red official seals (公章) turned white: the ring, the star and the words inside
+    it, wherever red ink forms a roughly round shape many characters wide. Red text lines (a red
+    letterhead) are thin and stay; black print under a seal stays, being dark in every channel."""
+    import cv2
+
+    channels = rgb.astype(np.int16)
+    red = (channels[..., 0] - np.maximum(channels[..., 1], channels[..., 2]) > _SEAL_RED) & \
+        (channels[..., 0] > _SEAL_MIN_RED)
+    if np.count_nonzero(red) < 50:
+        return rgb
+    joined = cv2.dilate(red.astype(np.uint8), np.ones((7, 7), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    least = max(40, min(rgb.shape[:2]) / 25)  # a seal is some 4 cm across; a character far less
+    out = rgb
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if w >= least and h >= least and 0.5 <= w / h <= 2:
+            if out is rgb:
+                out = rgb.copy()
+            area = out[y:y + h, x:x + w]
+            area[red[y:y + h, x:x + w]] = 255
+    return out
 
 
 def _missed(rgb: np.ndarray, grids: list[Grid], glyphs: list[Glyph], text_height: float) -> list[Glyph]:
@@ -376,6 +427,58 @@ def ruling(gray: np.ndarray) -> Ruling:
         lines[area] |= horizontal[area] > 0
     lines = cv2.dilate(lines.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))) > 0
     return Ruling(tables, lines, text_height)
+
+
+# A table whose corners stand this far (in pixels) from a rectangle's is photographed at an angle.
+_KEYSTONE = 4.0
+
+
+def perspective(gray: np.ndarray) -> np.ndarray | None:
+    """The 3×3 transform that makes a photographed table rectangular again, from its ruling lines:
+    the table's grid is the page's largest connected stroke, and its outline a quadrilateral.
+    None when the page has no table, or its table is already a rectangle (a scan; a slight turn
+    is skew()'s)."""
+    import cv2
+
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count < 2:
+        return None
+    label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    w, h = stats[label, 2:4]
+    if w * h < 0.1 * gray.size:
+        return None  # the largest stroke is no table
+    contours, _ = cv2.findContours((labels == label).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+    if len(quad) != 4:
+        return None
+    # Corners in order: top-left, top-right, bottom-right, bottom-left.
+    by_sum, by_diff = quad.sum(axis=1), np.diff(quad, axis=1).ravel()
+    corners = np.array([quad[np.argmin(by_sum)], quad[np.argmin(by_diff)], quad[np.argmax(by_sum)],
+                        quad[np.argmax(by_diff)]], dtype=np.float32)
+    width = max(np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3]))
+    height = max(np.linalg.norm(corners[3] - corners[0]), np.linalg.norm(corners[2] - corners[1]))
+    left, top = corners[:, 0].min(), corners[:, 1].min()
+    target = np.array([[left, top], [left + width, top], [left + width, top + height], [left, top + height]],
+                      dtype=np.float32)
+    if np.abs(corners - target).max() < _KEYSTONE or _is_turned(corners):
+        return None
+    return cv2.getPerspectiveTransform(corners, target)
+
+
+def _is_turned(corners: np.ndarray) -> bool:
+    """Whether the outline is a rectangle turned (every side as long as its opposite): skew()'s case."""
+    sides = [np.linalg.norm(corners[(i + 1) % 4] - corners[i]) for i in range(4)]
+    return abs(sides[0] - sides[2]) < _KEYSTONE and abs(sides[1] - sides[3]) < _KEYSTONE
+
+
+def _warp(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    import cv2
+
+    height, width = rgb.shape[:2]
+    return cv2.warpPerspective(rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                               borderValue=(255, 255, 255))
 
 
 # A scan turned by less than this is left as it is; by more than the maximum, it is not a skew.

@@ -23,11 +23,17 @@ reader, which feeds it recognised text.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow
 from gongkai.read.page import MAX_PAGES, BBox, Glyph, Grid, PageContent, append_page, page_items, usable
+
+# pdfminer logs what it tolerates in a file (`Could not get FontBBox from font descriptor`) at
+# WARNING, which Python prints to the terminal when the program configured no logging: dozens of
+# lines per file a user cannot act on. What the reader cannot tolerate it raises, and we report.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 # A page with more drawn objects than this is a drawing or a map, not a report page.
 MAX_OBJECTS_PER_PAGE = 300_000

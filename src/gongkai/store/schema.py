@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -28,7 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 # The head revisions of migrations/: connect() upgrades a database whose alembic_version differs.
 # Each stage that keeps tables of its own (review, ledger …) adds a migration branching from
 # "0001", so the heads are a set; tests/test_store.py checks it against Alembic's own idea of them.
-SCHEMA_HEADS = frozenset({"0002_review"})
+SCHEMA_HEADS = frozenset({"0002_review", "0003_ledger"})
 
 metadata = MetaData()
 
@@ -213,4 +214,105 @@ submission_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("reason", Text, nullable=True),  # an override's or a return's reason
     Column("letter", LargeBinary, nullable=True),  # the 审核意见 sent with a return (DOCX)
+)
+
+
+# ---- ledger (gongkai.ledger): the records behind a body's tables 二, 三 and 四 ----------------------
+# Migration 0003_ledger. An application's derived fields (closed_on, outcome, due_on …) are kept in
+# its row, recomputed from its events on every write, so that table 三 and the overdue lists are
+# plain aggregate queries.
+
+ledger_applications = Table(
+    "ledger_applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("number", Text, nullable=True),
+    Column("applicant_type", String(64), nullable=False),  # a table 三 value column key
+    Column("applicant_name", Text, nullable=True),
+    Column("contact", Text, nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("submitted_on", Date, nullable=True),
+    Column("received_on", Date, nullable=False),  # 第三十一条
+    Column("content", Text, nullable=True),
+    Column("handler", Text, nullable=True),
+    Column("closed_on", Date, nullable=True),  # derived: the reply or lapse that ended it
+    Column("outcome", String(128), nullable=True),  # derived: the table 三 result row it counts in
+    Column("due_on", Date, nullable=True),  # derived: the statutory date running now (None: closed or waiting)
+    Column("waiting", Text, nullable=True),  # derived: 待申请人补正 / 待申请人缴费
+    Column("waiting_until", Date, nullable=True),
+    Column("deadline_error", Text, nullable=True),  # derived: why no date could be computed (a year without calendar data)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=True),
+    Index("ix_ledger_applications_body", "body", "received_on"),
+    # Covers table 三's count: grouped by body and applicant type without reading the table.
+    Index("ix_ledger_applications_count", "body", "applicant_type", "received_on", "closed_on", "outcome"),
+    Index("ix_ledger_applications_open", "closed_on", "due_on"),
+)
+
+ledger_events = Table(
+    "ledger_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("ledger_applications.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("on_date", Date, nullable=False),
+    Column("outcome", String(128), nullable=True),
+    Column("days", Integer, nullable=True),
+    Column("approver", Text, nullable=True),
+    Column("by", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+ledger_register_items = Table(
+    "ledger_register_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body", Text, nullable=False, index=True),
+    Column("category", String(64), nullable=False),  # a table 二 row key
+    Column("title", Text, nullable=False),
+    Column("number", Text, nullable=True),
+    Column("issued_on", Date, nullable=True),
+    Column("amended_on", Json, nullable=True),
+    Column("repealed_on", Date, nullable=True),
+    Column("state", String(16), nullable=False),
+)
+
+ledger_reviews = Table(
+    "ledger_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("ledger_register_items.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("by", Text, nullable=False),
+    Column("on_date", Date, nullable=False),
+    Column("note", Text, nullable=True),
+)
+
+ledger_decision_counts = Table(
+    "ledger_decision_counts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("count", Integer, nullable=True),
+    Column("amount_yuan", Float, nullable=True),
+    Column("source", Text, nullable=True),
+    Index("ix_ledger_decision_counts", "body", "year"),
+)
+
+ledger_appeals = Table(
+    "ledger_appeals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body", Text, nullable=False, index=True),
+    Column("kind", String(64), nullable=False),  # a table 四 row key
+    Column("filed_on", Date, nullable=False),
+    Column("decided_on", Date, nullable=True),
+    Column("outcome", String(64), nullable=True),  # a table 四 column key; NULL: not decided
+    Column("case_number", Text, nullable=True),
+    Column("application_id", Integer, ForeignKey("ledger_applications.id", ondelete="SET NULL"), nullable=True),
+    Column("note", Text, nullable=True),
 )
