@@ -24,8 +24,9 @@ from gongkai.store.schema import decisions, findings, outcomes
 STATUS_NAMES = {"passed": "通过", "failed": "不通过", "uncertain": "存疑", "not_assessable": "无法判断"}
 DECISION_NAMES = {"open": "待审", "confirmed": "已确认", "dismissed": "已驳回", "reopened": "数值已变，重新待审"}
 # Findings the review writes into the store's findings table (so list, show, --has-errors and export
-# see them), told apart from the checker's own by their rule ids.
-SCOPE_PREFIXES = {"cross_year": "X-", "versions": "V-", "hierarchy": "H-"}
+# see them), told apart from the checker's own by their rule ids. Hierarchy outcomes are not copied:
+# a large tree has tens of thousands, and they belong to the tree, read with `review` and the letter.
+SCOPE_PREFIXES = {"cross_year": "X-", "versions": "V-"}
 
 
 def evaluator() -> Any:
