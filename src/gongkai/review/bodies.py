@@ -133,6 +133,8 @@ def import_bodies(conn: Connection, path: Path) -> dict[str, int]:
     """Bodies from a table (单位, 上级, 地区, 类型, 汇总): created or updated, placed as the file says.
     A parent the file names but the corpus lacks is created too. Counts of what changed."""
     rows = read_table(path)
+    known = set(conn.scalars(select(bodies.c.name)))
+    ids = ensure_bodies(conn, {n.strip() for row in rows for n in (row["name"], row["parent"]) if n.strip()})
     created = updated = 0
     for number, row in enumerate(rows, start=2):
         where = f"{path} 第{number}行"
@@ -151,13 +153,11 @@ def import_bodies(conn: Connection, path: Path) -> dict[str, int]:
         if row["parent"]:
             if row["parent"].strip() == name:
                 raise ReviewError(f"{where}：上级不能是单位自身")
-            values["parent_id"] = ensure_bodies(conn, {row["parent"].strip()})[row["parent"].strip()]
-        existed = conn.scalar(select(bodies.c.id).where(bodies.c.name == name))
-        body_id = existed or ensure_bodies(conn, {name})[name]
-        conn.execute(update(bodies).where(bodies.c.id == body_id).values(**values))
-        _refuse_cycle(conn, body_id, where)
-        created += existed is None
-        updated += existed is not None
+            values["parent_id"] = ids[row["parent"].strip()]
+        conn.execute(update(bodies).where(bodies.c.id == ids[name]).values(**values))
+        _refuse_cycle(conn, ids[name], where)
+        created += name not in known
+        updated += name in known
     link_by_region(conn)
     sync_report_regions(conn)
     return {"created": created, "updated": updated}
