@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 # The head revisions of migrations/: connect() upgrades a database whose alembic_version differs.
 # Each stage that keeps tables of its own (review, ledger …) adds a migration branching from
 # "0001", so the heads are a set; tests/test_store.py checks it against Alembic's own idea of them.
-SCHEMA_HEADS = frozenset({"0002_review", "0003_ledger"})
+SCHEMA_HEADS = frozenset({"0002_review", "0003_ledger", "0004_web"})
 
 metadata = MetaData()
 
@@ -214,6 +214,77 @@ submission_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("reason", Text, nullable=True),  # an override's or a return's reason
     Column("letter", LargeBinary, nullable=True),  # the 审核意见 sent with a return (DOCX)
+)
+
+
+# ---- the web workbench (gongkai.web): users, sessions, the audit log, upload jobs -------------------
+
+users = Table(
+    "web_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id, never the password
+    Column("role", String(16), nullable=False),  # admin | reviewer | author
+    Column("scope", Text, nullable=True),  # reviewer: a region (41, 河南省, 南阳市); author: the body's name
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie's token: a leaked table opens no session
+    Column("user_id", Integer, ForeignKey("web_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+login_attempts = Table(
+    "web_login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_web_login_attempts_username_at", "username", "at"),
+)
+
+audit = Table(
+    "web_audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("user_id", Integer, nullable=True),  # kept when the user is removed: the log outlives accounts
+    Column("username", String(64), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=True),
+    Column("detail", Json, nullable=True),
+)
+
+upload_jobs = Table(
+    "web_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("web_users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("state", String(16), nullable=False),  # queued | running | done | failed
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("summary", Json, nullable=True),
+)
+
+job_files = Table(
+    "web_job_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("web_jobs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),  # waiting | stored | with_errors | failed | unreadable | skipped
+    Column("message", Text, nullable=True),  # why it failed, in a line
+    Column("report_id", Integer, nullable=True),
 )
 
 
