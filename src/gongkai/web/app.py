@@ -100,9 +100,11 @@ def create_app(db: str | None = None, *, secure_cookies: bool | None = None, upl
         user = getattr(request.state, "user", None)
         return templates.TemplateResponse(request, template, {"user": user, **context}, status_code=status)
 
-    from gongkai.web import routes
+    from gongkai.web import review, routes
 
+    app.state.page = page
     routes.add(app, page)
+    review.add(app)
     return app
 
 

@@ -17,7 +17,7 @@ from gongkai.render.layout import anchors, table_grid
 from gongkai.store.db import decompress
 from gongkai.store.query import Filters, Stored, _count, label_for, metrics, stat_columns, stats
 from gongkai.store.records import provenance_json
-from gongkai.store.schema import contents, documents, reports
+from gongkai.store.schema import contents, corrections, documents, reports
 
 PAGE_SIZE = 50
 
@@ -243,8 +243,10 @@ _STATS_CACHE: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 
 
 def corpus_stamp(conn: Connection) -> tuple[Any, ...]:
-    """Changes whenever a report is stored, re-parsed (new ids) or removed: the stats' cache key."""
-    return tuple(conn.execute(select(func.max(reports.c.id), func.count(reports.c.id))).one())
+    """Changes whenever a report is stored, re-parsed (new ids) or removed, or a cell is corrected:
+    the stats' cache key."""
+    return (*conn.execute(select(func.max(reports.c.id), func.count(reports.c.id))).one(),
+            conn.scalar(select(func.max(corrections.c.id))))
 
 
 def stats_rows(conn: Connection, by: tuple[str, ...], filters: Filters) -> list[dict[str, Any]]:

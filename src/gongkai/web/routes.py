@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from gongkai.model import Provenance
 from gongkai.store.query import Filters
 from gongkai.store.schema import reports
-from gongkai.web import auth, data, fill
+from gongkai.web import auth, data, fill, review
 from gongkai.web.app import (
     LOGIN_CSRF_COOKIE,
     admin_writer,
@@ -159,8 +159,10 @@ def add(app: FastAPI, page: Page) -> None:
     @app.get("/reports/{report_id}", include_in_schema=False)
     def report_view(request: Request, user: Signed, report_id: Id) -> Response:
         stored = report_of(request, user, report_id)
-        return page(request, "report.html", {"stored": stored, "report": stored.report,
-                                             "tables": data.report_tables(stored)})
+        tables = data.report_tables(stored)
+        with engine_of(request).connect() as conn:
+            reviewed = review.report_context(conn, report_id, tables)
+        return page(request, "report.html", {"stored": stored, "report": stored.report, "tables": tables, **reviewed})
 
     @app.get("/reports/{report_id}/cells/{key}", include_in_schema=False)
     def cell_source(request: Request, user: Signed, report_id: Id, key: str) -> Response:
@@ -168,10 +170,11 @@ def add(app: FastAPI, page: Page) -> None:
         cell = stored.report.cells.get(key)
         with engine_of(request).connect() as conn:
             name, kind, body = data.document_bytes(conn, report_id)
+            history = review.cell_history(conn, report_id, key)
         document = data.read_document(stored.sha256, name, kind, body) if cell and cell.provenance else None
         source = data.cell_source(document, kind, cell.provenance if cell else None)
         return page(request, "cell_source.html", {"stored": stored, "key": key, "cell": cell, "source": source,
-                                                  "label": data.label_of(stored.report.format, key)})
+                                                  "label": data.label_of(stored.report.format, key), "history": history})
 
     @app.get("/reports/{report_id}/pages/{number}.png", include_in_schema=False)
     def page_png(request: Request, user: Signed, report_id: Id, number: Id, key: str | None = None) -> Response:
