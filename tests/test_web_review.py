@@ -227,3 +227,37 @@ def test_the_letter_of_a_report_without_confirmed_problems_still_downloads(sqlit
     assert letter.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(letter.content)).paragraphs)
     assert AGENCIES["henan"] in text
+
+
+# ---- the JSON API: the same review, the same checks ------------------------------------------------
+
+
+def test_the_api_lists_decides_corrects_and_tells_the_history(sqlite_app):
+    report_id, session = henan_2024(sqlite_app), signed_in(sqlite_app, "rev_henan")
+    client, key, token = session.client, applications_key(), {"X-CSRF-Token": session.csrf}
+    listed = client.get(f"/api/reports/{report_id}/outcomes").json()
+    failed = [o for o in listed["outcomes"] if o["status"] == "failed"]
+    assert listed["summary"]["failed"] == len(failed) > 0 and {o["review"] for o in failed} == {"open"}
+    outcome_id = failed[0]["id"]
+
+    url = f"/api/reports/{report_id}/outcomes/{outcome_id}/decision"
+    assert client.post(url, json={"decision": "confirm", "reason": "无令牌"}).status_code == 403
+    assert client.post(url, json={"decision": "confirm", "reason": ""}, headers=token).status_code == 422
+    made = client.post(url, json={"decision": "confirm", "reason": "属实"}, headers=token)
+    assert made.status_code == 200 and made.json()["decision"] == "confirmed"
+    again = next(o for o in client.get(f"/api/reports/{report_id}/outcomes").json()["outcomes"] if o["id"] == outcome_id)
+    assert again["review"] == "confirmed" and again["decision"]["reason"] == "属实"
+
+    parsed = client.get(f"/api/reports/{report_id}").json()["cells"][key]["value"]
+    corrected = client.post(f"/api/reports/{report_id}/cells/{key}/correction", json={"value": parsed + 1, "reason": "笔误"},
+                            headers=token)
+    assert corrected.status_code == 200 and (corrected.json()["old"], corrected.json()["new"]) == (parsed, parsed + 1)
+    [history] = client.get(f"/api/reports/{report_id}/cells/{key}/history").json()
+    assert [e["value"] for e in history["history"]] == [parsed, parsed + 1]
+
+    author = signed_in(sqlite_app, "author_xixia")
+    refused = author.client.post(url, json={"decision": "dismiss", "reason": "x"}, headers={"X-CSRF-Token": author.csrf})
+    assert refused.status_code == 403
+    other = signed_in(sqlite_app, "rev_jiangsu")
+    assert other.client.get(f"/api/reports/{report_id}/outcomes").status_code == 403
+    assert other.client.get(f"/api/reports/{report_id}/cells/{key}/history").status_code == 403

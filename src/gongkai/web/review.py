@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from gongkai.review import corrections as correction_store
@@ -76,6 +77,40 @@ def parse_value(text: str) -> float | None:
         raise ReviewError(f"“{text[:20]}”不是数值（未填报的单元格填“空”）") from exc
 
 
+class Decision(BaseModel):
+    decision: str = Field(..., pattern="^(confirm|dismiss)$", description="confirm 确认 或 dismiss 驳回")
+    reason: str = Field(..., min_length=1, max_length=500, description="理由")
+
+
+class Correction(BaseModel):
+    value: float | None = Field(..., ge=0, le=1e12, description="更正后的数值；null 表示未填报（空白）")
+    reason: str = Field(..., min_length=1, max_length=500, description="理由")
+
+
+def decide(request: Request, user: User, report_id: int, outcome_id: int, decision: str, reason: str) -> dict[str, Any]:
+    """Confirm or dismiss an outcome as `user` (a reviewer in scope or an administrator), audited."""
+    auth.require(user, *DECIDERS)
+    if decision not in DECISIONS:
+        raise ReviewError("请选择确认或驳回")
+    with engine_of(request).begin() as conn:
+        auth.require_report(conn, user, report_id)
+        made = outcome_store.decide(conn, report_id, str(outcome_id), DECISIONS[decision], reason, user.username)
+        auth.record(conn, user, f"outcome.{decision}", f"report:{report_id}",
+                    {"outcome": outcome_id, "rule": made["rule"], "fingerprint": made["fingerprint"], "reason": made["reason"]})
+    return made
+
+
+def correct(request: Request, user: User, report_id: int, key: str, value: float | None, reason: str) -> dict[str, Any]:
+    """Correct a cell as `user` (anyone whose scope holds the report), audited; the report is re-checked."""
+    auth.require(user, *CORRECTORS)
+    with engine_of(request).begin() as conn:
+        auth.require_report(conn, user, report_id)
+        made = correction_store.correct(conn, report_id, key, value, reason, user.username)
+        auth.record(conn, user, "cell.correct", f"report:{report_id}",
+                    {"key": key, "old": made["old"], "new": made["new"], "reason": made["reason"]})
+    return made
+
+
 def add(app: FastAPI) -> None:
     page = app.state.page
 
@@ -86,37 +121,19 @@ def add(app: FastAPI) -> None:
         return page(request, "error.html", {"message": message}, status=400)
 
     @app.post("/reports/{report_id}/outcomes/{outcome_id}/decision", include_in_schema=False)
-    async def decide(request: Request, user: Writer, report_id: Id, outcome_id: Id) -> Response:
-        auth.require(user, *DECIDERS)
+    async def decide_form(request: Request, user: Writer, report_id: Id, outcome_id: Id) -> Response:
         form = await request.form(max_files=0, max_fields=10)
-        decision = DECISIONS.get(str(form.get("decision") or ""))
-        if decision is None:
-            return refused(request, "请选择确认或驳回")
-        engine = engine_of(request)
         try:
-            with engine.begin() as conn:
-                auth.require_report(conn, user, report_id)
-                made = outcome_store.decide(conn, report_id, str(outcome_id), decision, str(form.get("reason") or ""),
-                                            user.username)
-                auth.record(conn, user, f"outcome.{decision[:-2]}", f"report:{report_id}",
-                            {"outcome": outcome_id, "rule": made["rule"], "fingerprint": made["fingerprint"],
-                             "reason": made["reason"]})
+            decide(request, user, report_id, outcome_id, str(form.get("decision") or ""), str(form.get("reason") or ""))
         except ReviewError as exc:
             return refused(request, str(exc))
         return back(report_id, f"outcome-{outcome_id}")
 
     @app.post("/reports/{report_id}/cells/{key}/correction", include_in_schema=False)
-    async def correct(request: Request, user: Writer, report_id: Id, key: str) -> Response:
-        auth.require(user, *CORRECTORS)
+    async def correct_form(request: Request, user: Writer, report_id: Id, key: str) -> Response:
         form = await request.form(max_files=0, max_fields=10)
-        engine = engine_of(request)
         try:
-            value = parse_value(str(form.get("value") or ""))
-            with engine.begin() as conn:
-                auth.require_report(conn, user, report_id)
-                made = correction_store.correct(conn, report_id, key, value, str(form.get("reason") or ""), user.username)
-                auth.record(conn, user, "cell.correct", f"report:{report_id}",
-                            {"key": key, "old": made["old"], "new": made["new"], "reason": made["reason"]})
+            correct(request, user, report_id, key, parse_value(str(form.get("value") or "")), str(form.get("reason") or ""))
         except ReviewError as exc:
             return refused(request, str(exc))
         return back(report_id, "corrections")
@@ -131,3 +148,37 @@ def add(app: FastAPI) -> None:
             raise AuthError(400, str(exc)) from exc
         name = f"审核意见-{stored.report.agency or '报告'}-{stored.report.year or ''}-{report_id}.docx"
         return download(body, name, DOCX_TYPE)
+
+    # ---- the same through the JSON API ------------------------------------------------------------
+
+    @app.get("/api/reports/{report_id}/outcomes", tags=["审核"], summary="一份报告的逐条核查结果及审核状态")
+    def api_outcomes(request: Request, user: Signed, report_id: Id) -> dict[str, Any]:
+        with engine_of(request).connect() as conn:
+            auth.require_report(conn, user, report_id)
+            items = outcome_store.report_outcomes(conn, report_id)
+        return {"summary": outcome_store.summary(items), "outcomes": items}
+
+    @app.post("/api/reports/{report_id}/outcomes/{outcome_id}/decision", tags=["审核"],
+              summary="确认或驳回一条不通过或存疑的核查结果（审核人员、管理员）")
+    def api_decide(request: Request, user: Writer, report_id: Id, outcome_id: Id, body: Decision) -> dict[str, Any]:
+        try:
+            return decide(request, user, report_id, outcome_id, body.decision, body.reason)
+        except ReviewError as exc:
+            raise AuthError(400, str(exc)) from exc
+
+    @app.post("/api/reports/{report_id}/cells/{key}/correction", tags=["审核"], summary="更正一个单元格（留痕）")
+    def api_correct(request: Request, user: Writer, report_id: Id, key: Annotated[str, Path(max_length=128)],
+                    body: Correction) -> dict[str, Any]:
+        try:
+            return correct(request, user, report_id, key, body.value, body.reason)
+        except ReviewError as exc:
+            raise AuthError(400, str(exc)) from exc
+
+    @app.get("/api/reports/{report_id}/cells/{key}/history", tags=["审核"], summary="一个单元格的更正记录")
+    def api_history(request: Request, user: Signed, report_id: Id, key: Annotated[str, Path(max_length=128)]) -> list[dict[str, Any]]:
+        with engine_of(request).connect() as conn:
+            auth.require_report(conn, user, report_id)
+            try:
+                return correction_store.history(conn, report_id, key)
+            except ReviewError as exc:
+                raise AuthError(400, str(exc)) from exc
