@@ -261,3 +261,13 @@ def test_the_api_lists_decides_corrects_and_tells_the_history(sqlite_app):
     other = signed_in(sqlite_app, "rev_jiangsu")
     assert other.client.get(f"/api/reports/{report_id}/outcomes").status_code == 403
     assert other.client.get(f"/api/reports/{report_id}/cells/{key}/history").status_code == 403
+
+
+def test_htmx_decision_answers_the_refreshed_list_or_a_line_above_it(sqlite_app):
+    report_id, session = henan_2024(sqlite_app), signed_in(sqlite_app, "rev_henan")
+    outcome_id = a_failed_outcome(sqlite_app, report_id)
+    url, htmx = f"/reports/{report_id}/outcomes/{outcome_id}/decision", {"HX-Request": "true"}
+    wrong = session.client.post(url, data={"csrf": session.csrf, "decision": "confirm", "reason": " "}, headers=htmx)
+    assert wrong.status_code == 200 and wrong.headers["HX-Retarget"] == "#review-message" and "理由" in wrong.text
+    done = session.client.post(url, data={"csrf": session.csrf, "decision": "confirm", "reason": "属实"}, headers=htmx)
+    assert done.status_code == 200 and 'id="review"' in done.text and "已确认" in row_of(done.text, outcome_id)

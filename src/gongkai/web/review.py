@@ -118,6 +118,11 @@ def add(app: FastAPI) -> None:
         return RedirectResponse(f"/reports/{report_id}#{anchor}", status_code=303)
 
     def refused(request: Request, message: str) -> Response:
+        if request.headers.get("HX-Request"):  # htmx swaps only a 2xx answer: the line goes above the list
+            response = page(request, "review_error.html", {"message": message})
+            response.headers.update({"HX-Retarget": "#review-message", "HX-Reswap": "innerHTML",
+                                     "HX-Reselect": "#review-error"})
+            return response
         return page(request, "error.html", {"message": message}, status=400)
 
     @app.post("/reports/{report_id}/outcomes/{outcome_id}/decision", include_in_schema=False)
