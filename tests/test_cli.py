@@ -159,10 +159,22 @@ def test_version():
     assert result.exit_code == 0 and result.stdout.startswith("gongkai ")
 
 
-@pytest.mark.parametrize("command", ["", "parse", "check", "rules", "ingest", "reparse", "list", "show", "compare",
-                                     "stats", "export", "template", "render"])
+def _commands() -> list[list[str]]:
+    """Every command and group of commands the program has, as the words that call it."""
+    from typer.main import get_command
+
+    def walk(command, path):
+        yield path
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            yield from walk(sub, [*path, name])
+
+    return list(walk(get_command(app), []))
+
+
+@pytest.mark.parametrize("command", _commands(), ids=lambda c: " ".join(c) or "gongkai")
 def test_help_is_in_chinese_without_python_types(command):
-    result = cli(*([command] if command else []), "--help")
+    assert len(_commands()) > 12  # the corpus, rendering and ledger commands are all seen
+    result = cli(*command, "--help")
     assert result.exit_code == 0
     for english in ("Show this message", "Usage:", "Options", "Arguments", "[default", "<bool>", "<list", "<str>",
                     "<int>", "<Path>", "[OPTIONS]", "COMMAND"):

@@ -191,17 +191,26 @@ class Command(TyperCommand):
         _usage(self, ctx, formatter)
 
 
+def _adopt(command: Any) -> None:
+    """A command, or a group of commands (gongkai ledger …) with all below it, speaking Chinese:
+    the same objects with the classes above (typer takes no default class for commands)."""
+    command.options_metavar = "[选项]"
+    if type(command) is TyperCommand:
+        command.__class__ = Command
+    if isinstance(command, TyperGroup):
+        if type(command) is TyperGroup:
+            command.__class__ = Group
+        command.subcommand_metavar = "命令 [参数]..."
+        for sub in command.commands.values():
+            _adopt(sub)
+
+
 class Group(TyperGroup):
     """The `gongkai` group: every command a Command; usage mistakes and crashes as one line."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.options_metavar = "[选项]"
-        self.subcommand_metavar = "命令 [参数]..."
-        for command in self.commands.values():
-            if type(command) is TyperCommand:
-                command.__class__ = Command  # same state, Chinese help (typer takes no default class)
-            command.options_metavar = "[选项]"
+        _adopt(self)
 
     def get_help_option(self, ctx: Any) -> Any:
         return _chinese_help(super().get_help_option(ctx))
