@@ -127,7 +127,8 @@ def parse(
 
 
 # Each group of commands lives in a module of this package with `register(app)`.
-STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render", "gongkai.cli.ledger")
+STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render", "gongkai.cli.ledger", "gongkai.cli.web",
+                  "gongkai.cli.review")
 
 for _name in STAGE_COMMANDS:
     try:
