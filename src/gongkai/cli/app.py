@@ -55,10 +55,14 @@ def localise() -> None:
     import typer.rich_utils as panels
 
     typer.core._ = _gettext  # type: ignore[attr-defined]
-    # An argument with a metavar a person understands (文件或文件夹) shows no Python type beside it.
-    shows_type = typer.core.TyperArgument.display_type_rich
+    # No Python types in help: an argument with a metavar (文件或文件夹) shows none beside it, a flag
+    # none at all, any other parameter its kind of value in words.
+    argument_type = typer.core.TyperArgument.display_type_rich
+    option_type = typer.core.TyperOption.display_type_rich
     typer.core.TyperArgument.display_type_rich = (  # type: ignore[method-assign]
-        lambda self, ctx: None if self.metavar else shows_type(self, ctx))
+        lambda self, ctx: None if self.metavar else _in_words(argument_type(self, ctx)))
+    typer.core.TyperOption.display_type_rich = (  # type: ignore[method-assign]
+        lambda self, ctx: None if self.is_flag and self.metavar is None else _in_words(option_type(self, ctx)))
     panels.ARGUMENTS_PANEL_TITLE = "参数"
     panels.OPTIONS_PANEL_TITLE = "选项"
     panels.COMMANDS_PANEL_TITLE = "命令"
@@ -68,6 +72,19 @@ def localise() -> None:
     panels.ENVVAR_STRING = "[环境变量：{}]"
     panels.REQUIRED_LONG_STRING = "[必填]"
     panels.RICH_HELP = "用 [blue]'{command_path} {help_option}'[/] 查看用法"
+
+
+# Python's names for the kinds of values, as help shows them (<int>, <list[Path]>) and in words.
+_TYPE_WORDS = {"str": "文字", "int": "整数", "float": "数字", "Path": "路径", "bool": "是/否", "datetime": "日期时间"}
+
+
+def _in_words(shown: str | None) -> str | None:
+    if not shown or not shown.startswith("<"):
+        return shown
+    inner = shown.strip("<>.").removesuffix(" range")  # a number with limits: they follow in brackets
+    many = inner.startswith("list[")
+    word = _TYPE_WORDS.get(inner.removeprefix("list[").rstrip("]"), inner)
+    return f"{word}…" if many or shown.endswith("...") else word
 
 
 def value_problem(message: str) -> str:
