@@ -55,10 +55,14 @@ def localise() -> None:
     import typer.rich_utils as panels
 
     typer.core._ = _gettext  # type: ignore[attr-defined]
-    # An argument with a metavar a person understands (文件或文件夹) shows no Python type beside it.
-    shows_type = typer.core.TyperArgument.display_type_rich
+    # No Python types in help: an argument with a metavar (文件或文件夹) shows none beside it, a flag
+    # none at all, any other parameter its kind of value in words.
+    argument_type = typer.core.TyperArgument.display_type_rich
+    option_type = typer.core.TyperOption.display_type_rich
     typer.core.TyperArgument.display_type_rich = (  # type: ignore[method-assign]
-        lambda self, ctx: None if self.metavar else shows_type(self, ctx))
+        lambda self, ctx: None if self.metavar else _in_words(argument_type(self, ctx)))
+    typer.core.TyperOption.display_type_rich = (  # type: ignore[method-assign]
+        lambda self, ctx: None if self.is_flag and self.metavar is None else _in_words(option_type(self, ctx)))
     panels.ARGUMENTS_PANEL_TITLE = "参数"
     panels.OPTIONS_PANEL_TITLE = "选项"
     panels.COMMANDS_PANEL_TITLE = "命令"
@@ -68,6 +72,19 @@ def localise() -> None:
     panels.ENVVAR_STRING = "[环境变量：{}]"
     panels.REQUIRED_LONG_STRING = "[必填]"
     panels.RICH_HELP = "用 [blue]'{command_path} {help_option}'[/] 查看用法"
+
+
+# Python's names for the kinds of values, as help shows them (<int>, <list[Path]>) and in words.
+_TYPE_WORDS = {"str": "文字", "int": "整数", "float": "数字", "Path": "路径", "bool": "是/否", "datetime": "日期时间"}
+
+
+def _in_words(shown: str | None) -> str | None:
+    if not shown or not shown.startswith("<"):
+        return shown
+    inner = shown.strip("<>.").removesuffix(" range")  # a number with limits: they follow in brackets
+    many = inner.startswith("list[")
+    word = _TYPE_WORDS.get(inner.removeprefix("list[").rstrip("]"), inner)
+    return f"{word}…" if many or shown.endswith("...") else word
 
 
 def value_problem(message: str) -> str:
@@ -191,17 +208,26 @@ class Command(TyperCommand):
         _usage(self, ctx, formatter)
 
 
+def _adopt(command: Any) -> None:
+    """A command, or a group of commands (gongkai ledger …) with all below it, speaking Chinese:
+    the same objects with the classes above (typer takes no default class for commands)."""
+    command.options_metavar = "[选项]"
+    if type(command) is TyperCommand:
+        command.__class__ = Command
+    if isinstance(command, TyperGroup):
+        if type(command) is TyperGroup:
+            command.__class__ = Group
+        command.subcommand_metavar = "命令 [参数]..."
+        for sub in command.commands.values():
+            _adopt(sub)
+
+
 class Group(TyperGroup):
     """The `gongkai` group: every command a Command; usage mistakes and crashes as one line."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.options_metavar = "[选项]"
-        self.subcommand_metavar = "命令 [参数]..."
-        for command in self.commands.values():
-            if type(command) is TyperCommand:
-                command.__class__ = Command  # same state, Chinese help (typer takes no default class)
-            command.options_metavar = "[选项]"
+        _adopt(self)
 
     def get_help_option(self, ctx: Any) -> Any:
         return _chinese_help(super().get_help_option(ctx))

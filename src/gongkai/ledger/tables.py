@@ -23,6 +23,7 @@ from gongkai.ledger.models import Appeal, Application, DecisionCount, EventKind,
 from gongkai.ledger.roles import LedgerError, Roles, roles_for_year
 from gongkai.model import Cell, Finding, Number, Report
 from gongkai.render.template import printed_layout
+from gongkai.text import figure_text
 
 LEDGER_NOTE = "由台账记录生成"
 NOT_ON_RECORD = "台账中没有这一项的记录，留空（不是 0）"
@@ -139,7 +140,7 @@ def proactive_table(items: Iterable[RegisterItem], decisions: Iterable[DecisionC
 
 
 def _raw(value: Number) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return figure_text(value)  # 1234567.89, not 1.23457e+06
 
 
 def report_from_cells(body: str, year: int, values: dict[str, Number | None], roles: Roles | None = None) -> Report:

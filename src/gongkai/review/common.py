@@ -56,3 +56,7 @@ def report_meta(conn: Connection, report_id: int) -> Any:
 def counted_report(conn: Connection, filing_id: int) -> int | None:
     return conn.scalar(select(report_versions.c.report_id)
                        .where(report_versions.c.filing_id == filing_id, report_versions.c.counted))
+
+
+# A filing's submission states as people read them.
+STATE_NAMES = {"draft": "草稿", "submitted": "已报送", "returned": "已退回", "accepted": "已通过"}

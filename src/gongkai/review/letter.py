@@ -19,9 +19,8 @@ from gongkai.formats import load_format
 from gongkai.model import Finding
 from gongkai.render.docx import BODY_FONT, HEADING_FONT, TITLE_FONT, _declare_alternate_fonts, _run, _style_fonts
 from gongkai.review.bodies import descendants
-from gongkai.review.common import ReviewError, report_meta
+from gongkai.review.common import STATE_NAMES, ReviewError, report_meta
 from gongkai.review.outcomes import confirmed_findings, report_outcomes
-from gongkai.review.workflow import STATE_NAMES
 from gongkai.store.region import full_name, region_prefix
 from gongkai.store.schema import bodies, documents, filings, report_versions, submission_events
 

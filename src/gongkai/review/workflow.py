@@ -8,11 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from gongkai.review.common import ReviewError, counted_report, filing_of, now, require_reason, require_user
+from gongkai.review.common import STATE_NAMES, ReviewError, counted_report, filing_of, now, require_reason, require_user
 from gongkai.review.outcomes import report_outcomes
 from gongkai.store.schema import filings, findings, submission_events
 
-STATE_NAMES = {"draft": "草稿", "submitted": "已报送", "returned": "已退回", "accepted": "已通过"}
 _MOVES = {"submit": ({"draft", "returned"}, "submitted"), "return": ({"submitted"}, "returned"),
           "accept": ({"submitted"}, "accepted")}
 
