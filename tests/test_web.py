@@ -8,47 +8,15 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from gongkai.store.ingest import ingest
 from gongkai.store.schema import audit, cells, reports, sessions, users
-from store_helpers import database
-from web_helpers import AGENCIES, PASSWORD, add_users, log_in, report_text, wait_for_job, write_corpus, zip_of
+from web_helpers import AGENCIES, PASSWORD, add_users, log_in, report_text, wait_for_job, zip_of
 
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from gongkai.web import create_app  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    """argon2 at its cheapest: the tests are about who gets in, not about the hash's cost."""
-    from argon2 import PasswordHasher, profiles
-
-    from gongkai.web import auth
-
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
-
-
-def _app(kind: str, tmp_path):
-    web = create_app(database(kind, tmp_path), upload_workers=1)
-    ingest(web.state.engine, write_corpus(tmp_path / "reports"), workers=1)
-    add_users(web.state.engine)
-    return web
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app(request, tmp_path):
-    web = _app(request.param, tmp_path)
-    yield web
-    web.state.engine.dispose()
-
-
-@pytest.fixture
-def sqlite_app(tmp_path):
-    """For what does not depend on the database."""
-    web = _app("sqlite", tmp_path)
-    yield web
-    web.state.engine.dispose()
+pytestmark = pytest.mark.usefixtures("cheap_hashes")  # app, sqlite_app: tests/conftest.py
 
 
 def client_for(app, username: str | None = None):
