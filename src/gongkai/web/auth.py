@@ -64,13 +64,13 @@ class User:
                              scope_agency=self.scope if self.role == "author" else None)
 
 
+@dataclass
 class ScopedFilters(Filters):
-    """Filters plus the user's scope: a second region (reviewer) or the one body (author)."""
+    """Filters plus the user's scope: a second region (reviewer) or the one body (author). Fields of
+    the dataclass, so that dataclasses.replace (stats adds counted=True) keeps the scope."""
 
-    def __init__(self, *, scope_region: str | None = None, scope_agency: str | None = None, **given: Any) -> None:
-        super().__init__(**given)
-        self.scope_region = scope_region
-        self.scope_agency = scope_agency
+    scope_region: str | None = None
+    scope_agency: str | None = None
 
     @property
     def active(self) -> bool:
