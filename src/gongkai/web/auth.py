@@ -64,21 +64,18 @@ class User:
                              scope_agency=self.scope if self.role == "author" else None)
 
 
+@dataclass
 class ScopedFilters(Filters):
-    """Filters plus the user's scope: a second region (reviewer) or the one body (author)."""
+    """Filters plus the user's scope: a second region (reviewer) or the one body (author). A dataclass
+    like Filters, so that a copy (dataclasses.replace) keeps the scope; its repr, every field, is
+    the stats' cache key."""
 
-    def __init__(self, *, scope_region: str | None = None, scope_agency: str | None = None, **given: Any) -> None:
-        super().__init__(**given)
-        self.scope_region = scope_region
-        self.scope_agency = scope_agency
+    scope_region: str | None = None
+    scope_agency: str | None = None
 
     @property
     def active(self) -> bool:
         return super().active or bool(self.scope_region or self.scope_agency)
-
-    def __repr__(self) -> str:  # the cache key of the stats: every field, the scope's too
-        return f"ScopedFilters({self.agency!r}, {self.year!r}, {self.region!r}, {self.has_errors!r}, " \
-               f"{self.scope_region!r}, {self.scope_agency!r})"
 
     def apply(self, query: Any) -> Any:
         query = super().apply(query)
