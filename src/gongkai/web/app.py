@@ -100,9 +100,10 @@ def create_app(db: str | None = None, *, secure_cookies: bool | None = None, upl
         user = getattr(request.state, "user", None)
         return templates.TemplateResponse(request, template, {"user": user, **context}, status_code=status)
 
-    from gongkai.web import routes
+    from gongkai.web import ledger, routes
 
     routes.add(app, page)
+    ledger.add(app, page)
     return app
 
 
