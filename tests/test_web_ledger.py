@@ -173,3 +173,27 @@ def test_writes_without_the_csrf_token_are_refused(app):
     with app.state.engine.connect() as conn:
         assert conn.scalar(select(ledger_events.c.id).limit(1)) is None
     assert TestClient(app).get("/ledger", follow_redirects=False).status_code == 303  # to the log-in
+
+
+def test_a_correction_stops_the_clock_and_the_completed_application_restarts_it(app):
+    author = client_for(app, "author_xixia")
+    application = register(author, submitted_on="2026-03-09")
+    assert record(author, application, kind="correction_notice", on="2026-03-11", days="10").status_code == 303
+    listing = author.get("/ledger").text
+    assert "待申请人补正" in listing
+    # The completed application arrives Monday 03-16: the 20 working days run from it — 03-17…03-20
+    # are the 1st–4th, 03-23…03-27 5th–9th, 03-30…04-03 10th–14th, 清明节 04-04—04-06 not counted,
+    # 04-07…04-10 15th–18th, 04-13 the 19th, 04-14 the 20th.
+    assert record(author, application, kind="correction_received", on="2026-03-16").status_code == 303
+    page = author.get(f"/ledger/{application}").text
+    assert re.search(r'id="due-on">([\d-]+)<', page).group(1) == "2026-04-14"
+    assert "补正" in re.search(r'class="explanation">(.*?)</p>', page, re.S).group(1)
+
+
+def test_a_date_in_a_year_without_calendar_data_says_so_rather_than_guessing(app):
+    author = client_for(app, "author_xixia")
+    application = register(author, submitted_on="2018-03-01")  # calendar files start with 2019
+    row = re.search(r"<tr class=\"\">(.*?)</tr>", author.get("/ledger").text, re.S).group(1)
+    assert "无法计算" in row and "2018" in row and "已逾期" not in row
+    page = author.get(f"/ledger/{application}").text
+    assert 'id="due-on"' not in page and "2018" in re.search(r'id="deadline"(.*?)</section>', page, re.S).group(1)
