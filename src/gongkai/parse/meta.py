@@ -76,8 +76,7 @@ def _clean_agency(text: str) -> str:
 
 
 def _valid_agency(text: str) -> bool:
-    return 2 <= len(text) <= _MAX_AGENCY and not _CRUMB.search(text) and not _NAVIGATION.search(text) \
-        and not re.search(r"\d", text)
+    return 2 <= len(text) <= _MAX_AGENCY and not _CRUMB.search(text) and not _NAVIGATION.search(text)
 
 
 def read_title(text: str, where: Provenance | None = None) -> _Found | None:
