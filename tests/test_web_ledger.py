@@ -197,3 +197,12 @@ def test_a_date_in_a_year_without_calendar_data_says_so_rather_than_guessing(app
     assert "无法计算" in row and "2018" in row and "已逾期" not in row
     page = author.get(f"/ledger/{application}").text
     assert 'id="due-on"' not in page and "2018" in re.search(r'id="deadline"(.*?)</section>', page, re.S).group(1)
+
+
+def test_the_list_narrows_to_one_handler(app):
+    author = client_for(app, "author_xixia")
+    register(author, submitted_on="2026-05-20", handler="王五", applicant_name="甲申请人")
+    register(author, submitted_on="2026-05-21", handler="赵六", applicant_name="乙申请人")
+    listing = author.get("/ledger", params={"handler": "王五"}).text
+    assert "甲申请人" in listing and "乙申请人" not in listing
+    assert "乙申请人" in author.get("/ledger", params={"handler": ""}).text

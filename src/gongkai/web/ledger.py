@@ -89,14 +89,17 @@ def days_left(due_on: dt.date | None, on: dt.date) -> tuple[int | None, str | No
         return None, str(exc)
 
 
-def application_rows(conn: Connection, bodies: list[str], on: dt.date) -> list[dict[str, Any]]:
+def application_rows(conn: Connection, bodies: list[str], on: dt.date, handler: str | None = None) -> list[dict[str, Any]]:
     """The list: each application with its state, statutory date and working days left."""
     if not bodies:
         return []
     t = ledger_applications
     labels, types = outcome_labels(), current_roles().applicant_types
+    query = select(t).where(t.c.body.in_(bodies)).order_by(t.c.received_on.desc(), t.c.id.desc())
+    if handler:
+        query = query.where(t.c.handler == handler)
     out = []
-    for row in conn.execute(select(t).where(t.c.body.in_(bodies)).order_by(t.c.received_on.desc(), t.c.id.desc())):
+    for row in conn.execute(query):
         left, problem = days_left(row.due_on if row.closed_on is None else None, on)
         if row.closed_on is not None:
             state = f"已办结：{labels.get(row.outcome, row.outcome or '')}"
@@ -105,6 +108,7 @@ def application_rows(conn: Connection, bodies: list[str], on: dt.date) -> list[d
         else:
             state = "办理中"
         out.append({"id": row.id, "body": row.body, "number": row.number, "applicant_name": row.applicant_name,
+                    "handler": row.handler,
                     "applicant_type": types.get(row.applicant_type, row.applicant_type), "channel": Channel[row.channel].value,
                     "received_on": row.received_on, "content": row.content, "state": state, "closed_on": row.closed_on,
                     "due_on": row.due_on if row.closed_on is None else None, "days_left": left,
@@ -191,14 +195,16 @@ def add(app: FastAPI, page: Page) -> None:
 
     @app.get("/ledger", include_in_schema=False)
     def ledger_list(request: Request, user: Signed,
-                    body: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+                    body: Annotated[str | None, Query(max_length=200)] = None,
+                    handler: Annotated[str | None, Query(max_length=100)] = None) -> Response:
         with engine_of(request).connect() as conn:
             bodies = visible_bodies(conn, user)
             if body:
                 require_read(user, body)
                 bodies = [body]
-            rows = application_rows(conn, bodies, today())
-        return page(request, "ledger_list.html", {"rows": rows, "body": body, "today": today(), **form_context(user)})
+            rows = application_rows(conn, bodies, today(), handler or None)
+        return page(request, "ledger_list.html", {"rows": rows, "body": body, "handler": handler, "today": today(),
+                                                  **form_context(user)})
 
     @app.get("/ledger/due", include_in_schema=False)
     def ledger_due(request: Request, user: Signed) -> Response:
