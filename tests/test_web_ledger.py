@@ -206,3 +206,20 @@ def test_the_list_narrows_to_one_handler(app):
     listing = author.get("/ledger", params={"handler": "王五"}).text
     assert "甲申请人" in listing and "乙申请人" not in listing
     assert "乙申请人" in author.get("/ledger", params={"handler": ""}).text
+
+
+def test_the_reply_letter_is_downloaded_as_docx_from_the_record(app):
+    import io
+
+    from docx import Document
+
+    author = client_for(app, "author_xixia")
+    application = register(author, submitted_on="2026-05-20", number="依申请〔2026〕7号")
+    early = author.get(f"/ledger/{application}/documents/reply.docx")
+    assert early.status_code == 422 and "尚未答复" in early.text
+    assert record(author, application, kind="reply", on="2026-05-25", outcome="withheld.state_secret").status_code == 303
+    letter = author.get(f"/ledger/{application}/documents/reply.docx")
+    assert letter.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(letter.content)).paragraphs)
+    assert "依申请〔2026〕7号" in text and "国家秘密" in text and "行政复议" in text
+    assert client_for(app, "rev_jiangsu").get(f"/ledger/{application}/documents/reply.docx").status_code == 403

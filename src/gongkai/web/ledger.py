@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
-from gongkai.ledger import store
+from gongkai.ledger import documents, store
 from gongkai.ledger.deadlines import current_deadline, receipt_date, reply_deadline
 from gongkai.ledger.models import Application, Channel, Event, EventKind
 from gongkai.ledger.roles import LedgerError, current_roles
@@ -25,7 +25,7 @@ from gongkai.ledger.workdays import CalendarError, working_days_between
 from gongkai.store.region import place, region_prefix
 from gongkai.store.schema import ledger_applications
 from gongkai.web import auth
-from gongkai.web.app import engine_of, signed_in, writer
+from gongkai.web.app import download, engine_of, signed_in, writer
 from gongkai.web.auth import AuthError, User
 
 Signed = Annotated[User, Depends(signed_in)]
@@ -244,7 +244,8 @@ def add(app: FastAPI, page: Page) -> None:
             except LedgerError as exc:
                 raise AuthError(404, "没有这件申请") from exc
         require_read(user, application.body)
-        context = {"app": application, "deadline": deadline_view(application), "error": error,
+        titles = {kind: t["title"] for kind, t in documents.load_templates()["documents"].items()}
+        context = {"app": application, "deadline": deadline_view(application), "error": error, "documents": titles,
                    "can_write": user.role == "admin" or (user.role == "author" and application.body == user.scope),
                    **{k: v for k, v in form_context(user).items() if k != "can_write"}}
         return page(request, "ledger_application.html", context, status=status)
@@ -273,3 +274,21 @@ def add(app: FastAPI, page: Page) -> None:
                         {"kind": event.kind.value, "on": event.on.isoformat(), "outcome": event.outcome,
                          "days": event.days, "approver": event.approver})
         return RedirectResponse(f"/ledger/{application_id}", status_code=303)
+
+    @app.get("/ledger/{application_id}/documents/{kind}.docx", include_in_schema=False)
+    def document(request: Request, user: Signed, application_id: Id,
+                 kind: Annotated[str, Path(pattern="^[a-z_]{1,40}$")]) -> Response:
+        """补正告知书, 征求意见书, 延期答复告知书 or 答复书 as DOCX, from the body's record."""
+        with engine_of(request).connect() as conn:
+            try:
+                application = store.get_application(conn, application_id)
+            except LedgerError as exc:
+                raise AuthError(404, "没有这件申请") from exc
+        require_read(user, application.body)
+        try:
+            data = documents.render_document_docx(application, kind)
+        except LedgerError as exc:
+            raise AuthError(422, str(exc)) from exc
+        name = documents.load_templates()["documents"][kind]["title"]
+        return download(data, f"{name}-{application.number or application.id}.docx",
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
