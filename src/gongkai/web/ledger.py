@@ -188,6 +188,17 @@ def event_from_form(form: Any, user: User) -> Event:
 # ---- the routes ---------------------------------------------------------------------------------
 
 
+def readable_application(request: Request, user: User, application_id: int) -> Application:
+    """The application, if it exists (404) and the user may read its body's ledger (403)."""
+    with engine_of(request).connect() as conn:
+        try:
+            application = store.get_application(conn, application_id)
+        except LedgerError as exc:
+            raise AuthError(404, "没有这件申请") from exc
+    require_read(user, application.body)
+    return application
+
+
 def add(app: FastAPI, page: Page) -> None:
     def form_context(user: User) -> dict[str, Any]:
         return {"applicant_types": current_roles().applicant_types, "channels": Channel, "kinds": EventKind,
@@ -238,12 +249,7 @@ def add(app: FastAPI, page: Page) -> None:
 
     def application_page(request: Request, user: User, application_id: int, error: str | None = None,
                          status: int = 200) -> Response:
-        with engine_of(request).connect() as conn:
-            try:
-                application = store.get_application(conn, application_id)
-            except LedgerError as exc:
-                raise AuthError(404, "没有这件申请") from exc
-        require_read(user, application.body)
+        application = readable_application(request, user, application_id)
         titles = {kind: t["title"] for kind, t in documents.load_templates()["documents"].items()}
         context = {"app": application, "deadline": deadline_view(application), "error": error, "documents": titles,
                    "can_write": user.role == "admin" or (user.role == "author" and application.body == user.scope),
@@ -256,12 +262,7 @@ def add(app: FastAPI, page: Page) -> None:
 
     @app.post("/ledger/{application_id}/events", include_in_schema=False)
     async def record_event(request: Request, user: Writer, application_id: Id) -> Response:
-        with engine_of(request).connect() as conn:
-            try:
-                body = store.get_application(conn, application_id).body
-            except LedgerError as exc:
-                raise AuthError(404, "没有这件申请") from exc
-        require_write(user, body)
+        require_write(user, readable_application(request, user, application_id).body)
         form = await request.form()
         try:
             event = event_from_form(form, user)
@@ -279,12 +280,7 @@ def add(app: FastAPI, page: Page) -> None:
     def document(request: Request, user: Signed, application_id: Id,
                  kind: Annotated[str, Path(pattern="^[a-z_]{1,40}$")]) -> Response:
         """补正告知书, 征求意见书, 延期答复告知书 or 答复书 as DOCX, from the body's record."""
-        with engine_of(request).connect() as conn:
-            try:
-                application = store.get_application(conn, application_id)
-            except LedgerError as exc:
-                raise AuthError(404, "没有这件申请") from exc
-        require_read(user, application.body)
+        application = readable_application(request, user, application_id)
         try:
             data = documents.render_document_docx(application, kind)
         except LedgerError as exc:
