@@ -25,6 +25,7 @@ import yaml
 from gongkai.document import LoadError
 from gongkai.formats import DEFAULT_FORMAT, CellDef, Format, Table, load_format
 from gongkai.model import Cell, Number, Provenance, Report, RowLayout, Section, TableLayout
+from gongkai.read import limits
 from gongkai.render.layout import Grid, GridCell, anchors, table_grid
 from gongkai.text import PLACEHOLDERS, nfkc, parse_number
 
@@ -128,6 +129,10 @@ def load_data(path: str | Path) -> Report:
     if p.is_dir():
         raise DataError(name, "是目录而不是文件 (is a directory)")
     try:
+        size = p.stat().st_size
+        if size > limits.MAX_DATA_BYTES:
+            raise DataError(name, f"数据文件过大：{size} 字节，上限 {limits.MAX_DATA_BYTES} 字节 "
+                                  "(data file larger than GONGKAI_MAX_DATA_BYTES)")
         data = p.read_bytes()
     except OSError as exc:
         raise DataError(name, f"无法读取文件 (cannot read: {exc.strerror or exc})") from exc
@@ -146,7 +151,9 @@ def read_data(data: bytes, name: str) -> Report:
     except LoadError as exc:
         raise DataError(name, exc.problem) from exc
     try:
-        obj = yaml.safe_load(text)
+        obj, root = limits.load_yaml(text)
+    except limits.DataLimit as exc:
+        raise DataError(name, str(exc)) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark is not None else ""
@@ -158,7 +165,7 @@ def read_data(data: bytes, name: str) -> Report:
     if isinstance(obj.get("cells"), dict) and all(isinstance(v, dict) for v in obj["cells"].values()):
         return _full_report(obj, name)
     # Line numbers help in a file written one key a line, not in JSON printed on one line.
-    lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader)) if text.strip().count("\n") else {}
+    lines = _key_lines(root) if text.strip().count("\n") else {}
     return report_from_flat(flatten(obj), name, {key: f"第{line}行 {key}" for key, line in lines.items()}, lines)
 
 
