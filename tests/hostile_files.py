@@ -188,11 +188,9 @@ _WORKBOOK_RELS = (
 )
 
 
-def xlsx(cells: str, dimension: str = "A1", shared: list[str] | None = None, shared_count: int | None = None) -> bytes:
-    """A one-sheet workbook with these <c> cells (in one row each) and shared strings."""
-    shared = shared or ["x"]
-    strings = "".join(f"<si><t>{s}</t></si>" for s in shared)
-    count = shared_count if shared_count is not None else len(shared)
+def xlsx(cells: str, dimension: str = "A1", shared: str = "<si><t>x</t></si>", shared_count: int = 1) -> bytes:
+    """A one-sheet workbook with these <row> elements and shared strings (<si> elements)."""
+    strings, count = shared, shared_count
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", _XLSX_TYPES)
@@ -217,4 +215,4 @@ def xlsx_far_cell() -> bytes:
 
 
 def xlsx_shared_strings_bomb(count: int = 5_000_000) -> bytes:
-    return xlsx('<row r="1"><c r="A1" t="s"><v>0</v></c></row>', shared=["x"] * count)
+    return xlsx('<row r="1"><c r="A1" t="s"><v>0</v></c></row>', shared="<si><t>x</t></si>" * count, shared_count=count)

@@ -48,6 +48,8 @@ class Document:
     items: list[Item] = field(default_factory=list)
     # The whole text as the parser's line numbers count it (text-like sources).
     text: str = ""
+    # What the reader had to repair (bytes no encoding could decode, …), for the report's notes.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> list[TableRow]:

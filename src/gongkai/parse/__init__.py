@@ -43,7 +43,8 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
     fmt = load_format(format_id) if format_id else detect_format(doc, year)
     preamble, spans = split_sections(doc, fmt)
     report = Report(source=doc.path, agency=agency, year=year, format=fmt.id, title=title,
-                    title_provenance=where, sections=narrative(spans, fmt), parser_version=PARSER_VERSION)
+                    title_provenance=where, sections=narrative(spans, fmt), parser_version=PARSER_VERSION,
+                    notes=list(doc.notes))
     claimed = {id(item) for t in fmt.tables if t.section in spans for item in spans[t.section].items}
     for table in fmt.tables:
         span = spans.get(table.section)

@@ -65,17 +65,18 @@ def check_ocr_pages(path: str | None, pages: int, what: str = "页") -> None:
                               f"(more pages to OCR than GONGKAI_MAX_OCR_PAGES={MAX_OCR_PAGES})")
 
 
-def check_zip(data: bytes, path: str | None, what: str) -> list[zipfile.ZipInfo]:
-    """The members of a zip, refused before anything is inflated if it would inflate beyond the limits."""
+def check_zip(data: bytes, path: str | None, what: str, max_total: int | None = None) -> list[zipfile.ZipInfo]:
+    """The members of a zip, refused before anything is inflated if it would inflate beyond the limits
+    (MAX_UNCOMPRESSED in all unless max_total says less, MAX_RATIO for any large member)."""
+    max_total = MAX_UNCOMPRESSED if max_total is None else max_total
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise LoadError(path, f"不是 {what} 文件，或文件已损坏、不完整 (not a readable zip: {exc})") from exc
     total = sum(m.file_size for m in members)
-    if total > MAX_UNCOMPRESSED:
-        raise LoadError(path, f"{what} 解压后过大：{total} 字节，上限 {MAX_UNCOMPRESSED} 字节 "
-                              f"(zip inflates beyond GONGKAI_MAX_UNCOMPRESSED)")
+    if total > max_total:
+        raise LoadError(path, f"{what} 解压后过大：{total} 字节，上限 {max_total} 字节 (zip inflates beyond the limit)")
     for member in members:
         if member.file_size > _RATIO_CHECKED_ABOVE and member.file_size > MAX_RATIO * max(member.compress_size, 1):
             raise LoadError(path, f"{what} 中 {member.filename} 压缩比异常，上限 {MAX_RATIO}:1 (zip bomb: compression ratio "
