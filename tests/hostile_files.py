@@ -10,7 +10,14 @@ import zlib
 # ---- PDF ------------------------------------------------------------------------------------------
 
 
-def pdf(pages: list[bytes], *, compress: bool = True, image: bool = False) -> bytes:
+def _deflate(content: bytes | tuple[bytes, int]) -> bytes:
+    """Flate data of the content, or of (chunk, times) repeated, built without holding it inflated."""
+    chunk, times = content if isinstance(content, tuple) else (content, 1)
+    packer = zlib.compressobj(6)
+    return b"".join(packer.compress(chunk) for _ in range(times)) + packer.flush()
+
+
+def pdf(pages: list[bytes | tuple[bytes, int]], *, image: bool = False) -> bytes:
     """A PDF whose pages have these content streams (Flate-compressed), with a Type1 font and,
     when `image`, a small grey picture drawn over the page (what a scan is)."""
     objects: list[bytes] = []
@@ -26,9 +33,8 @@ def pdf(pages: list[bytes], *, compress: bool = True, image: bool = False) -> by
                   b"/BitsPerComponent 8 /Length 64 >>\nstream\n" + bytes([200]) * 64 + b"\nendstream") if image else 0
     kids = []
     for content in pages:
-        data = zlib.compress(content, 9) if compress else content
-        flate = b" /Filter /FlateDecode" if compress else b""
-        stream = add(b"<< /Length %d%s >>\nstream\n" % (len(data), flate) + data + b"\nendstream")
+        data = _deflate(content)
+        stream = add(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream")
         resources = b"<< /Font << /F1 %d 0 R >>%s >>" % (font, b" /XObject << /Im1 %d 0 R >>" % picture if image else b"")
         kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources %s /Contents %d 0 R >>"
                         % (pages_id, resources, stream)))
@@ -50,12 +56,12 @@ def pdf(pages: list[bytes], *, compress: bool = True, image: bool = False) -> by
 
 def pdf_text_objects(count: int) -> bytes:
     """One page drawing `count` one-character text objects."""
-    return pdf([b"BT /F1 1 Tf 10 10 Td (1) Tj ET\n" * count])
+    return pdf([(b"BT /F1 1 Tf 10 10 Td (1) Tj ET\n" * 1000, count // 1000)])
 
 
 def pdf_flate_bomb(megabytes: int) -> bytes:
     """One page whose content stream inflates to `megabytes` MB of `q Q` (save, restore: nothing drawn)."""
-    return pdf([b"q Q " * (megabytes * 1024 * 1024 // 4)])
+    return pdf([(b"q Q " * (1024 * 1024 // 4), megabytes)])
 
 
 def pdf_scan(pages: int) -> bytes:
@@ -162,8 +168,10 @@ _XLSX_TYPES = (
     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/sharedStrings.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
     "</Types>"
 )
 _XLSX_RELS = (

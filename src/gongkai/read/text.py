@@ -33,6 +33,7 @@ _MAX_SPACED_LABEL = 80
 # its last character) is read in that encoding, the bad bytes replaced by U+FFFD and noted.
 _BAD_SHARE = 0.001
 _MAX_BAD = 64
+_FEW_BAD = 8  # a flipped byte can spoil up to three characters around it
 
 
 def decode(data: bytes, path: str | None = None) -> str:
@@ -50,7 +51,7 @@ def decode_noting(data: bytes, path: str | None = None) -> tuple[str, list[str]]
     for encoding in ("utf-8-sig", "gb18030"):
         text = data.decode(encoding, errors="replace")
         bad = text.count("\ufffd")
-        if bad <= min(_MAX_BAD, max(1, _BAD_SHARE * len(text))):
+        if bad <= min(_MAX_BAD, max(_FEW_BAD, _BAD_SHARE * len(text))):
             lines = sorted({text.count("\n", 0, i) + 1 for i, ch in enumerate(text) if ch == "\ufffd"})
             shown = "、".join(str(n) for n in lines[:10]) + ("等" if len(lines) > 10 else "")
             return text, [f"第{shown}行有 {bad} 处无法按 {encoding.removesuffix('-sig').upper()} 解码的字节，已以 \ufffd 代替"]
