@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -174,3 +175,18 @@ def test_check_of_mutated_report_data_raises_only_load_error(cells: dict, year) 
     check_report(report)
     rendered = render_markdown(report)
     assert "inf" not in rendered.lower().replace("info", "") and "nan" not in rendered.lower()
+
+
+def test_control_characters_and_a_long_title_render_to_docx_and_xlsx() -> None:
+    import docx
+
+    from gongkai.render.docx import render_docx
+    from gongkai.render.template import for_rendering, template_xlsx
+
+    title = "长" * 300
+    data = json.dumps({"agency": "西峡\x07县", "year": 2024, "title": title, "sections": {"一": "第一段\x07。\x00"}})
+    report = for_rendering(read_data(data.encode(), "data.json"), "data.json")
+    written = docx.Document(io.BytesIO(render_docx(report)))
+    text = "\n".join(p.text for p in written.paragraphs)
+    assert title in text and "第一段。" in text and "\x07" not in text
+    assert template_xlsx(read_data(data.encode(), "data.json")).startswith(b"PK")

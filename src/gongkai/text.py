@@ -107,3 +107,13 @@ def chinese_year(text: str) -> int | None:
     if len(text) != 4 or any(ch not in _CN_DIGITS for ch in text):
         return None
     return int("".join(_CN_DIGITS[ch] for ch in text))
+
+
+# Characters XML 1.0 cannot hold (Word, xlsx and the PDF made from Word refuse them): C0 controls
+# but tab and line breaks, lone surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """The text with the characters no XML document can hold dropped (a stray \\x07 in a section)."""
+    return _NOT_XML.sub("", text)

@@ -159,8 +159,9 @@ def render_docx(report: Report) -> bytes:
     _style_fonts(document.styles["Title"], TITLE_FONT, Pt(20), bold=True)
     _style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(15))
     _declare_alternate_fonts(document)
-    document.core_properties.title = title
-    document.core_properties.author = report.agency or ""
+    # The package properties hold at most 255 characters; the title page prints the whole title.
+    document.core_properties.title = title[:255]
+    document.core_properties.author = (report.agency or "")[:255]
 
     heading = document.add_paragraph(style="Title")
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER

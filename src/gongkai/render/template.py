@@ -28,7 +28,7 @@ from gongkai.formats import DEFAULT_FORMAT, CellDef, Format, Table, load_format
 from gongkai.model import Cell, Number, Provenance, Report, RowLayout, Section, TableLayout
 from gongkai.read import limits
 from gongkai.render.layout import Grid, GridCell, anchors, table_grid
-from gongkai.text import MAX_FIGURE_DIGITS, PLACEHOLDERS, in_range, nfkc, parse_number
+from gongkai.text import MAX_FIGURE_DIGITS, PLACEHOLDERS, in_range, nfkc, parse_number, xml_safe
 
 META_KEYS = ("agency", "year", "format", "title")
 SECTIONS = "sections"
@@ -97,8 +97,19 @@ def for_rendering(report: Report, name: str) -> Report:
     if lost:
         raise DataError(name, "以下数字在报告的表格中没有位置，生成时会丢失（例如同时填了“（六）其他处理”合计行和它的分项）："
                         + "；".join(_cell_label(fmt, key) for key in lost))
-    out = report.model_copy(deep=True)
+    out = printable(report)
     out.tables = printed_layout(out, fmt)
+    return out
+
+
+def printable(report: Report) -> Report:
+    """A copy whose texts every output can hold: characters XML refuses (a control character in a
+    section) dropped."""
+    out = report.model_copy(deep=True)
+    out.agency = xml_safe(out.agency) if out.agency else out.agency
+    out.title = xml_safe(out.title) if out.title else out.title
+    for section in out.sections:
+        section.title, section.text = xml_safe(section.title), xml_safe(section.text)
     return out
 
 
@@ -449,6 +460,7 @@ def template_xlsx(report: Report) -> bytes:
     from openpyxl import Workbook
 
     fmt = load_format(report.format)
+    report = printable(report)
     workbook = Workbook()
     _meta_sheet(workbook.active, report, fmt)
     for table in fmt.tables:
