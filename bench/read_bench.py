@@ -6,13 +6,19 @@ Generated reports (synth_report) are rendered to each kind of file in a temporar
 each file is read by content (gongkai.read.read) and parsed. "Pages" are the pages the report
 prints as PDF, for every kind, so the figures compare. For PDFs the script also times bare text
 extraction (pdfplumber's extract_text of every page) and prints the ratio of the full parse to it:
-the goal is that parsing adds less than 50% to extraction. Prints figures, asserts nothing.
+the goal is that parsing adds less than 50% to extraction. Last, the cost of placing rows by the
+format's order (gongkai.parse.align) on clean text reports and on the damaged layouts of
+tests/damage.py: reports/s and the share of parse time spent ordering and aligning rows.
+Prints figures, asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
+import random
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,8 +28,10 @@ import pdfplumber
 import pypdfium2 as pdfium
 from PIL import Image
 
+import gongkai.parse.tables as tables
 from gongkai.parse import parse
 from gongkai.read import read
+from gongkai.read.text import read_text
 from gongkai.render.docx import render_docx
 from gongkai.render.html import render_html
 from gongkai.render.markdown import render_markdown
@@ -113,6 +121,41 @@ def main() -> None:
         print(f"\nPDF: read_pdf + parse {parse_time:.3f}s, pdfplumber extract_text {extract_time:.3f}s per pass over "
               f"{len(files['pdf'])} reports; parse / extraction = {parse_time / extract_time:.2f} "
               f"(parsing adds {100 * (parse_time / extract_time - 1):+.0f}%; goal < +50%)")
+    alignment_cost(reports, args.min_seconds)
+
+
+def alignment_cost(reports: list, min_seconds: float) -> None:
+    """Parse time of clean and damaged text reports, and the share of it spent placing rows by order."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from damage import damaged
+
+    spent = [0.0]
+
+    def clocked(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+        return wrapper
+
+    texts = {
+        "clean": [render_markdown(r, tables="pipe") for r in reports],
+        "damaged": [damaged(r, random.Random(i), rate=0.3)[0] for i, r in enumerate(reports)],
+    }
+    originals = tables._in_order, tables._align_rows
+    tables._in_order, tables._align_rows = (clocked(f) for f in originals)
+    try:
+        print(f"\n{'alignment':<12} {'reports':>7} {'reports/s':>10} {'ordering+aligning':>18}")
+        for name, docs in texts.items():
+            spent[0] = 0.0
+            per_pass, passes = timed(docs, lambda text: parse(read_text(text, "r.md")), min_seconds)
+            share = spent[0] / (per_pass * (passes + 2 / len(docs)))  # timed() warms up on two documents
+            print(f"{name:<12} {len(docs):>7} {len(docs) / per_pass:>10.1f} {100 * share:>17.1f}%")
+    finally:
+        tables._in_order, tables._align_rows = originals
 
 
 if __name__ == "__main__":

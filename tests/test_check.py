@@ -53,17 +53,9 @@ APPEAL_KEYS = [c.key for c in FMT.table("appeals").cells()]
 
 
 def expected_rules(key: str) -> set[str]:
-    """The sum rules a cell takes part in."""
-    table, *row, _column = key.split(".")
-    row = ".".join(row)
-    if table == "appeals":
-        return {"A4-total"}
-    rules = {"A3-row-total"}
-    if row in ("new", "carried_over", "total_processed", "carried_forward"):
-        rules.add("A3-balance")
-    if row not in ("new", "carried_over", "carried_forward"):
-        rules.add("A3-outcomes")
-    return rules
+    """The sum rules a cell takes part in, as the format defines them."""
+    return {rule.id for rule in FMT.rules if rule.kind == "sum" and not rule.cross_year
+            for lhs, rhs in rule.instances(FMT) if key in {t.key for t in (*lhs, *rhs)}}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -125,12 +117,13 @@ def test_two_blanks_in_one_row_and_column_cannot_all_be_inferred():
     c = "applications.new.natural_person"
     changed = with_value(with_value(with_value(report, a, None), b, None), c, None)
     findings = check_report(reparse(changed))
-    blank = {f.cells[0]: f for f in findings if f.rule == "F-blank"}
-    assert set(blank) == {a, b, c}
+    # One finding per column group: 自然人 (a and c), 法人或其他组织 (b).
+    blank = {tuple(sorted(f.cells)): f for f in findings if f.rule == "F-blank"}
+    assert set(blank) == {(a, c), (b,)}
+    assert "表三「自然人」列共 2 格为空，均可由合计关系推出" in blank[(a, c)].message
     # c is alone in its column balance; a is then determined by its column and b by its row.
-    assert blank[c].inferred == {c: report.value(c)}
-    assert blank[a].inferred == {a: report.value(a)}
-    assert blank[b].inferred == {b: report.value(b)}
+    assert blank[(a, c)].inferred == {a: report.value(a), c: report.value(c)}
+    assert blank[(b,)].inferred == {b: report.value(b)}
 
 
 def test_a_blank_no_sum_can_fill():
@@ -140,7 +133,7 @@ def test_a_blank_no_sum_can_fill():
     for key in keys:
         report = with_value(report, key, None)
     findings = [f for f in check_report(reparse(report)) if f.rule == "F-blank"]
-    assert {f.cells[0] for f in findings} == set(keys)
+    assert {k for f in findings for k in f.cells} == set(keys)
     assert all(f.inferred is None and "无法由合计关系推出" in f.message for f in findings)
 
 
@@ -313,9 +306,10 @@ def next_year(report: Report) -> Report:
                     following.cells[key].value += delta
                 break
     for doc in ("rules", "normative_documents"):
-        following.cells[f"proactive.{doc}.in_force"].value = (report.value(f"proactive.{doc}.in_force")
-                                                             + following.value(f"proactive.{doc}.issued")
-                                                             - following.value(f"proactive.{doc}.repealed"))
+        # What is in force now: last year's, plus what was issued, less what was repealed of them.
+        available = report.value(f"proactive.{doc}.in_force") + following.value(f"proactive.{doc}.issued")
+        following.cells[f"proactive.{doc}.repealed"].value = min(following.value(f"proactive.{doc}.repealed"), available)
+        following.cells[f"proactive.{doc}.in_force"].value = available - following.value(f"proactive.{doc}.repealed")
     return following
 
 
@@ -407,3 +401,42 @@ def test_rule_docs_are_generated_from_the_format(shared):
     rules = (docs / "rules.md").read_text(encoding="utf-8")
     for rule in FMT.rules:
         assert f"`{rule.id}`" in rules
+
+
+def test_check_many_files_ends_with_one_summary_line(tmp_path, shared):
+    seeds = sorted((shared / "seeds").glob("00[0-4]_*.txt"))
+    run = subprocess.run([sys.executable, "-m", "gongkai", "check", *map(str, seeds), "--summary"],
+                         capture_output=True, text=True)
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(seeds) + 1
+    assert lines[3].endswith("：错误 1，警告 0，提示 0")  # 003: its 18 + 2 against 97
+    assert lines[-1] == "共 5 个文件：有错误 2 个，有警告 2 个"
+    assert run.returncode == 1
+
+
+def test_a_blank_template_is_a_few_findings_not_two_hundred():
+    from gongkai.render.template import blank_report, for_rendering
+
+    for format_id in ("2021", "2019"):
+        findings = check_report(for_rendering(blank_report(format_id), "template.yaml"))
+        # One per table: all of 表三 is one finding, and the missing text is not judged.
+        assert [f.rule for f in findings] == ["F-blank"] * 3
+        assert any(f.message.startswith("表三 7 列共 ") and "格为空" in f.message for f in findings)
+        assert all(len(f.locations) <= 5 for f in findings)
+
+
+def test_blank_columns_are_one_finding_per_column_group():
+    # A report printing only 自然人 and 总计: the five 法人或其他组织 columns blank in every row.
+    report = synth_report(6).model_copy(deep=True)
+    orgs = [c.key for c in FMT.table("applications").blocks[0].columns if c.group == "法人或其他组织"]
+    for row in FMT.table("applications").all_rows:
+        if row.optional:
+            continue
+        report.cells[f"applications.{row.key}.natural_person"].value = report.value(f"applications.{row.key}.total")
+        for col in orgs:
+            report.cells[f"applications.{row.key}.{col}"].value = None
+    findings = check_report(reparse(report))
+    blank = [f for f in findings if f.rule == "F-blank"]
+    assert [f.message for f in blank] == ["表三 法人或其他组织 5 列共 125 格为空，均可由合计关系推出为 0"]
+    assert len(blank[0].cells) == 125 and set(blank[0].inferred.values()) == {0}
+    assert rules_fired(findings, "error") == set()

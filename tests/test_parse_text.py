@@ -275,7 +275,7 @@ def test_grand_total_printed_as_heji_but_not_a_group_subtotal():
                f"（七）合计{T}{T}{T}5{T}0{T}0{T}0{T}0{T}0{T}5")
     r = parse_text(text)
     assert r.value("applications.total_processed.total") == 5
-    assert any("无法识别的行「（三）不予公开 合计」" in note for note in r.notes)
+    assert any("无法确定一行数字所在的行「（三）不予公开 合计」" in note for note in r.notes)
 
 
 @pytest.mark.parametrize("layout", [layouts.tabs, layouts.one_cell_per_line])

@@ -197,7 +197,7 @@ def test_a_figure_the_detector_passed_over_is_read_from_its_cell():
     """The detector now and then misses a lone small figure; a cell with ink and no text found in
     it is recognised on its own (here: as if the detector had found nothing at all)."""
     from gongkai.read.ocr import _missed, ruling
-    from gongkai.read.pdf import Grid
+    from gongkai.read.page import Grid
 
     pixels = np.asarray(_tight_table())
     found = ruling(pixels.mean(axis=2).astype(np.uint8))
@@ -330,3 +330,111 @@ def test_a_pdf_pdfminer_cannot_parse_is_read_from_pdfiums_rendering(monkeypatch)
     assert doc.kind == "ocr"
     assert [row.texts for row in doc.rows][1] == ["本年新收", "12", "", "7", "0"]
     assert all(c.source.page == 1 for row in doc.rows for c in row.cells)
+
+
+def _stamped(image: Image.Image) -> Image.Image:
+    """A red seal printed over the table's figures: ring, star and words, ink over ink."""
+    seal = Image.new("RGB", image.size, "white")
+    draw = ImageDraw.Draw(seal)
+    cx, cy, radius = 300, 95, 70
+    draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], outline=(215, 30, 40), width=6)
+    draw.regular_polygon((cx, cy - 10, 22), 5, fill=(215, 30, 40))
+    draw.text((cx - 44, cy + 20), "政务公开专用章", font=ImageFont.truetype(FONT, 14), fill=(215, 30, 40))
+    return Image.fromarray(np.minimum(np.asarray(image), np.asarray(seal)))
+
+
+def test_a_red_seal_over_the_figures_is_taken_off_before_recognition():
+    from gongkai.read.ocr import remove_seals
+
+    stamped = _stamped(_tight_table())
+    pixels = np.asarray(stamped)
+    cleaned = remove_seals(pixels)
+
+    def red_ink(image: np.ndarray) -> int:
+        r, g, b = (image[..., i].astype(int) for i in range(3))
+        return int(((r - np.maximum(g, b) > 60) & (r > 120)).sum())
+
+    assert red_ink(pixels) > 500 and red_ink(cleaned) == 0
+    doc = read_image(_png(stamped), "stamped.png")
+    assert [row.texts for row in doc.rows] == [TIGHT[0], ["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]
+
+
+def test_red_text_lines_are_not_taken_for_seals():
+    from gongkai.read.ocr import remove_seals
+
+    image = Image.new("RGB", (600, 200), "white")
+    ImageDraw.Draw(image).text((20, 80), "东湖县人民政府办公室文件", font=ImageFont.truetype(FONT, 40), fill=(215, 30, 40))
+    pixels = np.asarray(image)
+    assert np.array_equal(remove_seals(pixels), pixels)
+
+
+def _page(lines: list[str], rows: list[list[str]]) -> Image.Image:
+    """A small page: lines of text, then a ruled table of a wide label column and figures."""
+    font = ImageFont.truetype(FONT, 22)
+    widths, height = [420] + [50] * (len(rows[0]) - 1), 40
+    image = Image.new("RGB", (sum(widths) + 40, 50 * len(lines) + height * len(rows) + 60), "white")
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(lines):
+        draw.text((20, 20 + 50 * n), line, fill="black", font=font)
+    for r, row in enumerate(rows):
+        x, top = 20, 30 + 50 * len(lines) + r * height
+        for c, text in enumerate(row):
+            draw.rectangle([x, top, x + widths[c], top + height], outline="black", width=2)
+            draw.text((x + 6, top + 8), text, fill="black", font=font)
+            x += widths[c]
+    return image
+
+
+def test_a_report_photographed_page_by_page_is_one_report(tmp_path):
+    """`gongkai parse --pages p1.png p2.png`: the pages in the order given make one report."""
+    first = _page(["东湖县人民政府2024年政府信息公开工作年度报告", "三、收到和处理政府信息公开申请情况"],
+                  [["一、本年新收政府信息公开申请数量", "3", "0", "1", "0", "0", "0", "4"]])
+    second = _page(["（续表）"], [["（七）总计", "2", "0", "1", "0", "0", "0", "3"]])
+    paths = [tmp_path / "IMG_0412.jpg", tmp_path / "IMG_0409.jpg"]  # photo numbers out of page order
+    paths[0].write_bytes(_png(first, "JPEG", quality=90))
+    paths[1].write_bytes(_png(second, "JPEG", quality=90))
+    run = subprocess.run([sys.executable, "-m", "gongkai", "parse", "--pages", *map(str, paths)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    (line,) = run.stdout.splitlines()
+    out = json.loads(line)
+    assert (out["agency"], out["year"]) == ("东湖县人民政府", 2024)
+    assert out["applications"]["new"]["total"] == 4
+    assert out["applications"]["total_processed"]["total"] == 3
+
+
+def test_a_folder_or_a_zip_of_page_images_reads_in_the_names_natural_order(tmp_path):
+    import zipfile
+
+    second = [TIGHT[0], ["本年新收", "8", "1", "", "0"]]
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "p10.png").write_bytes(_png(_tight_table(second)))
+    (folder / "p2.png").write_bytes(_png(_tight_table()))
+    (folder / "notes.txt").write_text("not a page")
+    doc = read(folder)
+    assert [r.source.page for r in doc.rows] == [1, 1, 1, 2, 2]
+    assert doc.rows[-1].texts == ["本年新收", "8", "1", "", "0"]
+    archive = tmp_path / "scans.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for page in ("p10.png", "p2.png"):
+            z.write(folder / page, f"scans/{page}")
+    assert sniff(archive.read_bytes()) == "pages"
+    assert [r.texts for r in read(archive).rows] == [r.texts for r in doc.rows]
+
+
+def test_a_table_photographed_at_an_angle_is_made_rectangular_from_its_lines():
+    import cv2
+
+    from gongkai.read.ocr import perspective
+
+    flat = np.asarray(_tight_table())
+    height, width = flat.shape[:2]
+    corners = np.float32([[20, 20], [width - 20, 20], [width - 20, height - 20], [20, height - 20]])
+    photographed = np.float32([[45, 30], [width - 35, 18], [width - 15, height - 16], [22, height - 28]])
+    tilted = cv2.warpPerspective(flat, cv2.getPerspectiveTransform(corners, photographed), (width, height),
+                                 borderValue=(255, 255, 255))
+    assert perspective(np.asarray(Image.fromarray(tilted).convert("L"))) is not None
+    assert perspective(np.asarray(_tight_table().convert("L"))) is None  # a flat scan is left alone
+    doc = read_image(_png(Image.fromarray(tilted)), "photo.png")
+    assert [row.texts for row in doc.rows] == [TIGHT[0], ["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]

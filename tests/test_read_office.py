@@ -85,12 +85,19 @@ def test_a_broken_doc_is_a_clear_error():
     assert caught.value.path == "broken.doc"
 
 
-def test_an_ole2_file_that_is_no_word_document_is_refused_before_conversion():
-    spreadsheet = OLE2_HEADER + bytes(500) + "Workbook".encode("utf-16-le") + bytes(500)
+def test_an_ole2_file_that_is_no_word_document_nor_workbook_is_refused_before_conversion():
+    slides = OLE2_HEADER + bytes(500) + "PowerPoint Document".encode("utf-16-le") + bytes(500)
     start = time.perf_counter()
-    with pytest.raises(LoadError, match="OLE2 文件中没有文字处理文档"):
-        read_office(spreadsheet, "table.et")
+    with pytest.raises(LoadError, match="OLE2 文件中没有文字处理文档或工作簿"):
+        read_office(slides, "slides.ppt")
     assert time.perf_counter() - start < 1
+
+
+def test_a_broken_workbook_fails_in_libreoffice_with_its_name():
+    spreadsheet = OLE2_HEADER + bytes(500) + "Workbook".encode("utf-16-le") + bytes(500)
+    with pytest.raises(LoadError, match="LibreOffice 无法转换") as caught:
+        read_office(spreadsheet, "table.et")
+    assert caught.value.path == "table.et" and "XLSX" in caught.value.problem
 
 
 @needs_libreoffice
@@ -103,11 +110,11 @@ def test_a_conversion_that_overruns_is_killed():
 
 def test_without_libreoffice_the_error_says_so(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(LoadError, match=r"需要安装 LibreOffice 才能读取 DOC/WPS 文件 \(LibreOffice not found\)") as caught:
+    with pytest.raises(LoadError, match=r"需要安装 LibreOffice 才能读取 DOC/WPS/XLS 文件 \(LibreOffice not found\)") as caught:
         read_office(OLE2_HEADER + "WordDocument".encode("utf-16-le") + bytes(512), "old.wps")
     assert caught.value.path == "old.wps"
 
 
 def test_what_is_neither_ole2_nor_rtf_is_not_sent_to_libreoffice():
-    with pytest.raises(LoadError, match="不是 DOC/WPS/RTF 文件"):
+    with pytest.raises(LoadError, match="不是 DOC/WPS/XLS/RTF 文件"):
         read_office(b"just some text", "notes.doc")

@@ -308,9 +308,10 @@ def test_a_report_whose_tables_have_no_ruling_lines(tmp_path):
 
 
 def test_render_pdf_says_clearly_when_libreoffice_is_missing(monkeypatch):
+    import gongkai.libreoffice
     import gongkai.render.pdf as render
 
-    monkeypatch.setattr(render, "soffice_path", lambda: None)
+    monkeypatch.setattr(gongkai.libreoffice, "soffice", lambda: None)
     with pytest.raises(render.RenderError, match="LibreOffice"):
         render.render_pdf(synth_report(0))
 
@@ -318,12 +319,13 @@ def test_render_pdf_says_clearly_when_libreoffice_is_missing(monkeypatch):
 def test_a_conversion_that_hangs_is_killed_at_its_timeout(monkeypatch, tmp_path):
     import time
 
+    import gongkai.libreoffice
     import gongkai.render.pdf as render
 
     stuck = tmp_path / "soffice"
     stuck.write_text("#!/bin/sh\nsleep 60\n")
     stuck.chmod(0o755)
-    monkeypatch.setattr(render, "soffice_path", lambda: str(stuck))
+    monkeypatch.setattr(gongkai.libreoffice, "soffice", lambda: str(stuck))
     start = time.perf_counter()
     with pytest.raises(render.RenderError, match="超时"):
         render.convert_to_pdf([("r.docx", b"PK")], timeout=1)
@@ -365,3 +367,36 @@ def test_running_headers_and_footers_are_dropped(shared):
     parsed = parse(doc)
     assert parsed.values() == report.values()
     assert [_no_space(s.text) for s in parsed.sections] == [_no_space(s.text) for s in report.sections]
+
+
+def pdf_with_a_font_lacking_its_bbox() -> bytes:
+    """A one-page PDF whose font descriptor has no FontBBox: pdfminer warns about it."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        None,
+        b"<< /Type /Font /Subtype /TrueType /BaseFont /Broken /FirstChar 32 /LastChar 126 /FontDescriptor 6 0 R >>",
+        b"<< /Type /FontDescriptor /FontName /Broken /Flags 32 /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>",
+    ]
+    stream = b"BT /F1 12 Tf 20 100 Td (hello 2024) Tj ET"
+    objects[3] = b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_pdfminer_warnings_do_not_reach_the_terminal(tmp_path):
+    pdf = tmp_path / "font.pdf"
+    pdf.write_bytes(pdf_with_a_font_lacking_its_bbox())
+    run = subprocess.run([sys.executable, "-m", "gongkai", "parse", str(pdf)], capture_output=True, text=True,
+                         timeout=120)
+    assert "FontBBox" not in run.stderr
+    assert run.stderr.strip() == f"gongkai: {pdf}: 未找到年度报告的统计表格 (no report tables found)"

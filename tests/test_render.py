@@ -458,8 +458,8 @@ def test_files_that_are_not_report_data_are_refused(tmp_path, shared):
     plain.save(buffer)
     cases = {
         "other.xlsx": (buffer.getvalue(), "不是 gongkai 的 xlsx 模板"),
-        "report.docx": (render_docx(synth_report(1)), "不是 xlsx 工作簿"),
-        "report.txt": (next((shared / "seeds").glob("*.txt")).read_bytes(), "YAML/JSON"),
+        # A document goes through parse (tests/test_cli.py renders one); one with no report in it is refused.
+        "notes.txt": ("会议纪要：今天讨论了明年的工作安排。".encode(), "未找到"),
         "list.yaml": (b"- 1\n- 2\n", "不是报告数据"),
         "broken.json": (b'{"agency": "x", ', "YAML/JSON 格式错误"),
         "empty.yaml": (b"", "文件为空"),

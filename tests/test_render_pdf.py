@@ -39,8 +39,15 @@ def reports() -> dict[str, Report]:
     if not SEEDS:
         pytest.fail(f"the shared seeds are expected at {SHARED / 'seeds'}")
     out = {name: parse_file(str(SHARED / "seeds" / f"{name}.txt")) for name in SEEDS}
-    out.update(synth6=synth_report(6), blanks5=_blanked(5, 25))
+    out.update(synth6=synth_report(6), blanks5=_blanked(5, 25), split3=_pushed_down(1))
     return out
+
+
+def _pushed_down(seed: int) -> Report:
+    """A report whose section 三 is long enough that table 三 runs onto a second page."""
+    report = synth_report(seed)
+    report.sections[2].text = "\n".join(f"依申请公开工作情况说明第{i}段，内容较长，表格随之后移。" for i in range(20))
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +118,12 @@ def test_a_seed_page_renders_as_a_legible_png(reports, pdfs, tmp_path):
     # The page kept in the docs is this page of the first seed.
     assert DOC_IMAGE.is_file()
     assert Image.open(DOC_IMAGE).size == image.size
+
+
+def test_table_three_repeats_its_header_on_every_page_it_runs_onto(pdfs):
+    with pdfplumber.open(io.BytesIO(pdfs["split3"])) as document:
+        pages = [re.sub(r"\s", "", page.extract_text() or "") for page in document.pages]
+    # The first and the last row of table 三, and its header's 自然人 column.
+    with_rows = [i for i, text in enumerate(pages) if "本年新收" in text or "结转下年度" in text]
+    assert len(with_rows) >= 2, "table 三 should run onto a second page here"
+    assert all("自然人" in pages[i] for i in with_rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gongkai.formats import Format, all_formats, load_format
+from gongkai.formats import DEFAULT_FORMAT, Format, all_formats, load_format
 
 _KIND_NAMES = {
     "sum": "勾稽关系",
@@ -24,6 +24,10 @@ _KIND_NAMES = {
     "format_year": "格式",
     "narrative": "正文与表格",
     "narrative_conflict": "正文前后",
+    "narrative_parts": "正文前后",
+    "narrative_ratio": "正文前后",
+    "section_order": "正文结构",
+    "section_content": "正文结构",
 }
 _SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}
 
@@ -32,22 +36,23 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _rule_detail(rule) -> str:
+def _rule_detail(rule, fmt: Format) -> str:
     if rule.kind == "sum":
         scope = f"每{'列' if rule.for_each.over == 'columns' else '行'}（表 {rule.for_each.table}）：" if rule.for_each else ""
         return f"{scope}`{' + '.join(rule.lhs)}` = `{' + '.join(rule.rhs)}`"
-    if rule.kind == "narrative":
-        return f"第{'、'.join(rule.sections)}部分正文所述数字 vs `{' + '.join(rule.compare)}`"
+    if rule.kind == "narrative" and fmt.statements is not None:
+        return "；".join(f"{s.name}（{s.words}）vs " + " 或 ".join(f"`{' + '.join(r.terms)}`" for r in s.readings)
+                        for s in fmt.statements.subjects if s.rule == rule.id and s.readings)
     return ""
 
 
-def rules_table(format_id: str = "2021") -> str:
+def rules_table(format_id: str = DEFAULT_FORMAT) -> str:
     fmt = load_format(format_id)
     lines = [f"## {fmt.name}（{fmt.basis}）", "",
              "| 规则 | 类别 | 级别 | 内容 | 定义 |", "| --- | --- | --- | --- | --- |"]
     for rule in fmt.rules:
         kind = "跨年度" if rule.cross_year else _KIND_NAMES.get(rule.kind, rule.kind)
-        lines.append(f"| `{rule.id}` | {kind} | {_SEVERITY[rule.severity]} | {_cell(rule.title)} | {_cell(_rule_detail(rule))} |")
+        lines.append(f"| `{rule.id}` | {kind} | {_SEVERITY[rule.severity]} | {_cell(rule.title)} | {_cell(_rule_detail(rule, fmt))} |")
     return "\n".join(lines)
 
 

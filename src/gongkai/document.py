@@ -48,6 +48,9 @@ class Document:
     items: list[Item] = field(default_factory=list)
     # The whole text as the parser's line numbers count it (text-like sources).
     text: str = ""
+    # Text the pages show outside the report's body: an HTML page's <title>, a PDF's running
+    # header. Where a title may be when the body prints none.
+    headers: list[Paragraph] = field(default_factory=list)
     # What the reader had to repair (bytes no encoding could decode, …), for the report's notes.
     notes: list[str] = field(default_factory=list)
 

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from gongkai.formats import DEFAULT_FORMAT
+
 Number = int | float
 
 
@@ -29,10 +31,14 @@ class Provenance:
     table: int | None = None  # 0-based index of the table in the document
     row: int | None = None  # 0-based row and column in that table's grid
     col: int | None = None
+    sheet: str | None = None  # a workbook's sheet and cell (C7) the value was filled in
+    cell: str | None = None
 
     def describe(self) -> str:
         """第12行 / 第3页 — the place a person can look up."""
         parts = []
+        if self.sheet is not None:
+            parts.append(f"工作表「{self.sheet}」{self.cell or ''}")
         if self.page is not None:
             parts.append(f"第{self.page}页")
         if self.line is not None:
@@ -89,9 +95,12 @@ class Report(BaseModel):
     source: str | None = None
     agency: str | None = None
     year: int | None = None
-    format: str = "2021"
+    format: str = DEFAULT_FORMAT
     title: str | None = None
     title_provenance: Provenance | None = None
+    # Where the title and the agency were read: title, page_header, signature (落款) or file_name.
+    title_source: str | None = None
+    agency_source: str | None = None
     cells: dict[str, Cell] = Field(default_factory=dict)
     sections: list[Section] = Field(default_factory=list)
     tables: dict[str, TableLayout] = Field(default_factory=dict)
@@ -121,6 +130,8 @@ class Report(BaseModel):
 
 
 Severity = Literal["error", "warning", "info"]
+# The severities as people read them, most severe first.
+SEVERITY_NAMES: dict[str, str] = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 class Finding(BaseModel):
@@ -162,10 +173,14 @@ class Outcome(BaseModel):
     def fingerprint(self) -> str:
         """Rule + cells + the values involved: a reviewer's decision on this outcome is kept while
         the fingerprint stays the same, and reopened when a value it names changes."""
-        basis = json.dumps([self.rule, sorted(self.cells), sorted(self.values.items())], ensure_ascii=False,
-                           default=str)
-        return hashlib.sha256(basis.encode()).hexdigest()[:32]
+        return outcome_fingerprint(self.rule, self.cells, self.values)
 
     def finding(self) -> Finding:
         return Finding(rule=self.rule, severity=self.severity, message=self.message or "", cells=self.cells,
                        expected=self.expected, found=self.found, locations=self.locations, inferred=self.inferred)
+
+
+def outcome_fingerprint(rule: str, cells: list[str], values: dict[str, Number | None]) -> str:
+    """Outcome.fingerprint() without building an Outcome (a hierarchy check makes tens of thousands)."""
+    basis = json.dumps([rule, sorted(cells), sorted(values.items())], ensure_ascii=False, default=str)
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]

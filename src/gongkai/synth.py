@@ -1,79 +1,101 @@
 """Consistent synthetic reports, for tests, benchmarks and demos.
 
-Every figure obeys the format's sums (the 勾稽关系), so a test can perturb one cell and know
-exactly which rule must fire. No real report is copied: names and figures are drawn at random.
+Every figure obeys the format's sum rules (the 勾稽关系): the cells no rule computes are drawn at
+random and the rules compute the rest, so a format with other rows or columns gets consistent
+reports without code, and a test can perturb one cell and know exactly which rule must fire. No real
+report is copied: names and figures are drawn at random.
 """
 
 from __future__ import annotations
 
 import random
 
-from gongkai.formats import Format, load_format
+from gongkai.formats import DEFAULT_FORMAT, Format, load_format
 from gongkai.model import Cell, Report, Section
+from gongkai.text import figure_text
 
 _PLACES = ["东湖", "西山", "南城", "北江", "清河", "云台", "青石", "白沙", "金川", "玉泉", "长乐", "安平"]
 _KINDS = ["县人民政府", "区人民政府", "市生态环境局", "县教育局", "区人民政府办公室", "镇人民政府", "市自然资源和规划局",
           "县卫生健康委员会", "乡人民政府", "街道办事处"]
 
 
-def _split(total: int, parts: int, rng: random.Random) -> list[int]:
-    """total as `parts` non-negative integers, skewed towards the first like real reports."""
-    out = []
-    left = total
-    for i in range(parts - 1):
-        share = rng.randint(0, left) if i else rng.randint(left // 2, left)
-        out.append(share)
-        left -= share
-    out.append(left)
-    return out
+Instance = list[tuple[str, int]]  # Σ coefficient × value = 0 over these cells
+
+
+def sum_instances(fmt: Format) -> list[Instance]:
+    """The format's sum rules (this year's), each binding resolved to canonical cells: lhs − rhs = 0."""
+    if "sum_instances" not in fmt.memo:
+        fmt.memo["sum_instances"] = _sum_instances(fmt)
+    return fmt.memo["sum_instances"]
+
+
+def _sum_instances(fmt: Format) -> list[Instance]:
+    return [[(t.key, t.sign) for t in lhs] + [(t.key, -t.sign) for t in rhs]
+            for rule in fmt.rules if rule.kind == "sum" and not rule.cross_year
+            for lhs, rhs in rule.instances(fmt)]
+
+
+def _pivot(instance: Instance) -> str:
+    """The cell an instance computes: a side's only cell (a total), else the first on the left."""
+    for sign in (1, -1):
+        side = [key for key, c in instance if c == sign]
+        if len(side) == 1:
+            return side[0]
+    return instance[0][0]
 
 
 def synth_values(fmt: Format, rng: random.Random, scale: int = 60) -> dict[str, int | float]:
-    """Figures for every canonical cell of the format, consistent with its sums."""
-    values: dict[str, int | float] = {}
-    apps = fmt.table("applications")
-    columns = [c.key for c in apps.blocks[0].columns if c.role != "total"]
-    outcome_rows = [r.key for r in apps.all_rows
-                    if not r.optional and r.key not in ("new", "carried_over", "total_processed", "carried_forward")]
-    for col in columns:
-        busy = col == "natural_person" or rng.random() < 0.3
-        new = rng.randint(0, scale if busy else 3)
-        carried_over = rng.randint(0, 3) if rng.random() < 0.3 else 0
-        carried_forward = rng.randint(0, min(3, new + carried_over))
-        processed = new + carried_over - carried_forward
-        shares = _split(processed, len(outcome_rows), rng)
-        values[f"applications.new.{col}"] = new
-        values[f"applications.carried_over.{col}"] = carried_over
-        values[f"applications.carried_forward.{col}"] = carried_forward
-        values[f"applications.total_processed.{col}"] = processed
-        for row, share in zip(outcome_rows, shares, strict=False):
-            values[f"applications.{row}.{col}"] = share
-    for row in apps.all_rows:
-        if row.optional:
+    """Figures for every canonical cell of the format, consistent with its sums: the cells no sum
+    computes are drawn, the rules compute the rest."""
+    instances = sum_instances(fmt)
+    computed = {_pivot(instance) for instance in instances}
+    weight: dict[tuple[str, str], int] = {}
+    drawn: dict[str, int | float] = {}
+    for cell in fmt.cells:
+        if cell.key in computed:
             continue
-        values[f"applications.{row.key}.total"] = sum(values[f"applications.{row.key}.{c}"] for c in columns)
-    appeals = fmt.table("appeals")
-    for row in appeals.all_rows:
-        parts = [rng.randint(0, 4) if rng.random() < 0.5 else 0 for _ in appeals.blocks[0].columns[:-1]]
-        for col, v in zip(appeals.blocks[0].columns[:-1], parts, strict=False):
-            values[f"appeals.{row.key}.{col.key}"] = v
-        values[f"appeals.{row.key}.total"] = sum(parts)
-    for cell in fmt.table("proactive").cells():
         if cell.column.type == "decimal":
-            values[cell.key] = round(rng.uniform(0, 2000), 4) if rng.random() < 0.4 else 0
+            drawn[cell.key] = round(rng.uniform(0, 2000), 4) if rng.random() < 0.4 else 0
         elif cell.column.type == "signed":
-            values[cell.key] = rng.randint(-5, 5)
+            drawn[cell.key] = rng.randint(-5, 5)
         else:
-            values[cell.key] = rng.randint(0, 3000) if rng.random() < 0.5 else rng.randint(0, 40)
-    for doc in ("rules", "normative_documents"):
-        issued, repealed = f"proactive.{doc}.issued", f"proactive.{doc}.repealed"
-        if issued in values and f"proactive.{doc}.in_force" in values:
-            values[f"proactive.{doc}.in_force"] = max(values[f"proactive.{doc}.in_force"], values[issued])
-            values[repealed] = min(values[repealed], values[f"proactive.{doc}.in_force"])
-    return values
+            # Some columns are busy (自然人), most see a few cases, like real reports.
+            busy = weight.setdefault((cell.table.key, cell.column.key), rng.choice((scale // 2, scale // 6, 3, 1)))
+            drawn[cell.key] = rng.randint(0, busy) if rng.random() < 0.3 else 0
+    for _ in range(1000):
+        values, short = _solve(instances, drawn)
+        if short is None:
+            return values
+        # A computed count came out negative: raise a drawn cell that adds to it, and solve again.
+        key, deficit, instance = short
+        sign = dict(instance)[key]
+        lift = next(k for k, c in instance if k in drawn and c * sign < 0 and isinstance(drawn[k], int))
+        drawn[lift] += deficit
+    raise RuntimeError(f"format {fmt.id}: its sums leave no non-negative solution")
 
 
-def synth_report(seed: int = 0, format_id: str = "2021", year: int | None = None, scale: int = 60) -> Report:
+def _solve(instances: list[Instance], drawn: dict[str, int | float]) -> tuple[dict[str, int | float], tuple | None]:
+    """Each instance with one unknown cell gives it, to a fixpoint; (values, None) or the first
+    negative count (key, deficit, instance)."""
+    values = dict(drawn)
+    progress = True
+    while progress:
+        progress = False
+        for instance in instances:
+            unknown = [(k, c) for k, c in instance if k not in values]
+            if len(unknown) != 1:
+                continue
+            key, coefficient = unknown[0]
+            value = -sum(c * values[k] for k, c in instance if k != key) / coefficient
+            value = round(value) if all(isinstance(values[k], int) for k, _ in instance if k != key) else value
+            if value < 0:
+                return values, (key, -value, instance)
+            values[key] = value
+            progress = True
+    return values, None
+
+
+def synth_report(seed: int = 0, format_id: str = DEFAULT_FORMAT, year: int | None = None, scale: int = 60) -> Report:
     """A consistent report with a title, six sections of text and every cell filled."""
     rng = random.Random(seed)
     fmt = load_format(format_id)
@@ -81,7 +103,7 @@ def synth_report(seed: int = 0, format_id: str = "2021", year: int | None = None
     agency = rng.choice(_PLACES) + rng.choice(_KINDS)
     values = synth_values(fmt, rng, scale)
     report = Report(agency=agency, year=year, format=fmt.id,
-                    title=f"{agency}{year}年政府信息公开工作年度报告")
+                    title=fmt.default_title(agency, year))
     for key in fmt.keys:
         report.cells[key] = Cell(key=key, value=values[key], raw=_raw(values[key]))
     new = values["applications.new.total"]
@@ -102,4 +124,4 @@ def synth_report(seed: int = 0, format_id: str = "2021", year: int | None = None
 
 
 def _raw(value: int | float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return figure_text(value)

@@ -37,8 +37,8 @@ def printed_as(official: str, printed: str) -> bool:
 
 # A printed figure: optional sign, digits with thousands separators, optional decimals and a unit.
 _NUMBER = re.compile(
-    r"^(?P<sign>[+-]?)(?P<int>\d{1,3}(?:[,，]\d{3})+|\d+)(?P<frac>\.\d+)?"
-    r"(?:件|条|个|项|次|家|人次|人|亿元|万元|元|份)?$"
+    r"^(?P<sign>[+-]?)¥?(?P<int>\d{1,3}(?:[,，]\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"(?:件|条|个|项|次|家|人次|人|宗|份|亿元|万元|元|%|[(（](?:件|个|万元|元)[)）])?$"
 )
 # Scientific notation, as spreadsheets export figures: 1e5, 1.5E+3.
 _EXPONENT = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d{1,4}$")
@@ -109,11 +109,37 @@ def chinese_year(text: str) -> int | None:
     return int("".join(_CN_DIGITS[ch] for ch in text))
 
 
-# Characters XML 1.0 cannot hold (Word, xlsx and the PDF made from Word refuse them): C0 controls
-# but tab and line breaks, lone surrogates, U+FFFE/U+FFFF.
+def figure_text(value: int | float | None) -> str:
+    """A figure as every output prints it: as stored, never in exponent form (1671.2179, 1234567.89,
+    0.00001), without float noise (a sum's 0.30000000000000004 prints 0.3: nine decimals is more
+    than any report prints); "" for none. Not-a-number and infinities state no figure a report
+    could print, so they print as none too."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        text = format(Decimal(repr(round(value, 9) + 0.0)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)
+
+
+# Characters XML 1.0 cannot hold (C0 controls but tab and line breaks, lone surrogates, U+FFFE/F):
+# DOCX, XLSX and the PDF made from DOCX fail on them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def xml_safe(text: str) -> str:
-    """The text with the characters no XML document can hold dropped (a stray \\x07 in a section)."""
+def printable(text: str) -> str:
+    """Text an XML-based document (DOCX, XLSX) can hold: the characters XML forbids dropped."""
     return _NOT_XML.sub("", text)
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @ and a leading
+# tab or carriage return, which some programs strip before looking.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text for a CSV cell a spreadsheet will open: a leading apostrophe where the text would
+    otherwise be read as a formula (Excel, WPS and LibreOffice show the rest as text)."""
+    return "'" + text if text.startswith(FORMULA_START) else text

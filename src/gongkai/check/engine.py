@@ -1,29 +1,26 @@
 """Evaluate a format's rules on a report. One function per rule kind; the rules themselves are data.
 
-Every finding names its rule, the cells involved, the expected and the found value, and where in
-the document they are; messages are Chinese templates from the rule definitions.
+Every rule instance (each binding of a sum, each table of a completeness rule, each statement of the
+text) gives an Outcome: passed, failed, uncertain or not assessable. A failed outcome's finding names
+its rule, the cells involved, the expected and the found value, and where in the document they are;
+messages are Chinese templates from the rule definitions.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from gongkai.formats import CellDef, Format, Rule, Table, load_format
-from gongkai.model import Finding, Number, Paragraph, Provenance, Report, TableLayout
-from gongkai.text import normalize_label, printed_as
+from gongkai.formats import CellDef, Format, Rule, Table, Term, match_keys, split_term
+from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableLayout
+from gongkai.text import figure_text, normalize_label, printed_as
 
-_SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
-
-
-@dataclass(frozen=True)
-class Term:
-    key: str
-    sign: int  # +1 or -1
-    previous: bool  # read from last year's report
+# Figures beyond this are not compared: floats lose whole units there, and a checker must not
+# crash on a 400-digit figure a broken parse produced.
+_LARGEST = 10**15
+_DEFAULT_THRESHOLD = 0.85
+_PLACES_SHOWN = 5
 
 
 @dataclass
@@ -31,11 +28,12 @@ class Context:
     report: Report
     previous: Report | None
     fmt: Format
-    # Blank cells the sums determine: key → (value, rule id). Filled by the sum rules.
+    # Blank cells the sums determine: key → (value, rule id). Filled by infer_blanks().
     inferred: dict[str, tuple[Number, str]] = field(default_factory=dict)
     conflicts: set[str] = field(default_factory=set)
     # Later passes of the sums read inferred values as known, to infer further (never to report).
     use_inferred: bool = False
+    cache: dict[str, object] = field(default_factory=dict)  # per-report work shared by rules
 
     def value(self, key: str, previous: bool = False) -> Number | None:
         source = self.previous if previous else self.report
@@ -49,69 +47,104 @@ class Context:
         return cell.label if cell else key
 
     def where(self, *keys: str) -> list[Provenance]:
-        out = []
+        out: dict[int, Provenance] = {}
         for key in keys:
             cell = self.report.cells.get(key)
-            if cell is not None and cell.provenance is not None and cell.provenance not in out:
-                out.append(cell.provenance)
-        return out
+            if cell is not None and cell.provenance is not None:
+                out.setdefault(id(cell.provenance), cell.provenance)
+        return list(out.values())
 
 
-def _finding(rule: Rule, message: str, cells: list[str], expected=None, found=None,
-             locations: list[Provenance] | None = None, inferred: dict[str, Number] | None = None) -> Finding:
-    return Finding(rule=rule.id, severity=rule.severity, message=message, cells=cells, expected=expected,
-                   found=found, locations=locations or [], inferred=inferred)
+def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str], *, message: str | None = None,
+            expected=None, found=None, locations: list[Provenance] | None = None,
+            inferred: dict[str, Number] | None = None, reading: str | None = None,
+            previous_cells: Iterable[str] = (), values: dict[str, Number | None] | None = None) -> Outcome:
+    """One rule instance's outcome, with the values of the cells it read (last year's as prev:key)."""
+    cells = list(dict.fromkeys(cells))
+    values = {key: ctx.report.value(key) for key in cells} if values is None else dict(values)
+    if ctx.previous is not None:
+        values.update({f"prev:{key}": ctx.previous.value(key) for key in previous_cells})
+    # Built from checked data: model_construct skips validating a table's worth of values per outcome.
+    return Outcome.model_construct(rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
+                                   values=values, expected=expected, found=found, reading=reading,
+                                   locations=locations or [], inferred=inferred)
 
 
-def _figure(value: Number | None) -> str:
+def figure(value: Number | None) -> str:
+    """A figure in a message: as every output prints it; 空 for none; never an error for one out of range."""
     if value is None:
         return "空"
+    try:
+        return figure_text(value) or "（超出范围的数字）"
+    except ValueError:  # more digits than Python prints
+        return "（位数过多的数字）"
+
+
+def comparable(value: Number) -> bool:
+    """Whether a figure is in the range sums can be checked in (finite, below 10^15)."""
     if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return str(value)
+        return math.isfinite(value) and abs(value) < _LARGEST
+    return abs(value) < _LARGEST
+
+
+def close(a: Number, b: Number) -> bool:
+    return math.isclose(a, b, rel_tol=0, abs_tol=1e-6)
 
 
 # ---- sums ------------------------------------------------------------------------------------
 
 
-def _bindings(rule: Rule, ctx: Context) -> Iterator[dict[str, str]]:
-    if rule.for_each is None:
-        yield {}
-        return
-    table = ctx.fmt.table(rule.for_each.table)
-    if rule.for_each.over == "columns":
-        for col in table.blocks[0].columns:
-            yield {"column": col.key}
-    else:
-        for row in table.all_rows:
-            if row.optional and not any(k.startswith(f"{table.key}.{row.key}.") for k in ctx.report.cells):
-                continue
-            yield {"row": row.key}
+def _plan(rule: Rule, fmt: Format) -> list[tuple[dict[str, str], str | None, list, list]]:
+    """The rule's bindings with each term's cells, once per format: (binding, the optional row the
+    binding is, lhs and rhs as (canonical, optional) cells per term)."""
+    memo = ("check-plan", rule.id)
+    if memo not in fmt.memo:
+        plan = []
+        optional_rows = {}
+        if rule.for_each is not None and rule.for_each.over == "rows":
+            table = fmt.table(rule.for_each.table)
+            optional_rows = {row.key: f"{table.key}.{row.key}." for row in table.all_rows if row.optional}
+        for binding in rule.bindings(fmt):
+            items = tuple(binding.items())
+            plan.append((binding, optional_rows.get(binding.get("row", "")),
+                         [_term_cells(fmt, tpl, items) for tpl in rule.lhs],
+                         [_term_cells(fmt, tpl, items) for tpl in rule.rhs]))
+        fmt.memo[memo] = plan
+    return fmt.memo[memo]
 
 
-def _expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
-    sign = -1 if template.startswith("-") else 1
-    text = template.lstrip("-")
-    previous = text.startswith("prev:")
-    text = text.removeprefix("prev:")
-    for name, value in binding.items():
-        text = text.replace(f"${name}", value)
-    if "*" not in text:
-        return [Term(text, sign, previous)]
-    canonical, optional = _keys_like(ctx.fmt.id, text)
-    # A row printed instead of its sub-rows (（六）其他处理 as one row) replaces them.
-    source = ctx.previous if previous else ctx.report
-    if source is not None and any(source.value(k) is not None for k in optional):
-        return [Term(k, sign, previous) for k in optional]
-    return [Term(k, sign, previous) for k in canonical]
+def expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
+    """A rule's term (`-prev:table.row.$column`, with `*` wildcards) as the cells it stands for."""
+    return _choose(_term_cells(ctx.fmt, template, tuple(binding.items())), ctx)
 
 
-@lru_cache(maxsize=1024)
-def _keys_like(format_id: str, wildcard: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _choose(cells: tuple[tuple[Term, ...], tuple[Term, ...]], ctx: Context) -> list[Term]:
+    canonical, optional = cells
+    if optional:  # a row printed instead of its sub-rows (（六）其他处理 as one row) replaces them
+        source = ctx.previous if optional[0].previous else ctx.report
+        if source is not None and any(source.value(t.key) is not None for t in optional):
+            return list(optional)
+    return list(canonical)
+
+
+def _term_cells(fmt: Format, template: str, binding: tuple[tuple[str, str], ...]
+                ) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+    """A term's cells in the format, once per format: (canonical ones, optional ones)."""
+    memo = ("check-term", template, binding)
+    if memo not in fmt.memo:
+        sign, previous, text = split_term(template, dict(binding))
+        if "*" not in text:
+            fmt.memo[memo] = ((Term(text, sign, previous),), ())
+        else:
+            canonical, optional = _keys_like(fmt, text)
+            fmt.memo[memo] = (tuple(Term(k, sign, previous) for k in canonical),
+                              tuple(Term(k, sign, previous) for k in optional))
+    return fmt.memo[memo]
+
+
+def _keys_like(fmt: Format, wildcard: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The format's cell keys a wildcard term matches: (canonical ones, optional ones)."""
-    fmt = load_format(format_id)
-    pattern = re.compile("^" + re.escape(wildcard).replace(r"\*", r"[^.]+") + "$")
-    keys = [k for k in fmt.all_cells if pattern.match(k)]
+    keys = match_keys(fmt, wildcard)
     return (tuple(k for k in keys if not fmt.all_cells[k].row.optional),
             tuple(k for k in keys if fmt.all_cells[k].row.optional))
 
@@ -133,46 +166,173 @@ def _terms_text(terms: list[Term], values: list[Number | None], ctx: Context) ->
             name = f"{cell.row.label}{cell.column.label}"
         prefix = "上年" if term.previous else ""
         op = ("− " if term.sign < 0 else "+ ") if i else ("−" if term.sign < 0 else "")
-        parts.append(f"{op}{prefix}{name} {_figure(value)}")
+        parts.append(f"{op}{prefix}{name} {figure(value)}")
     return " ".join(parts)
 
 
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=0, abs_tol=1e-6)
+@dataclass
+class _SumInstance:
+    binding: dict[str, str]
+    lhs: list[Term]
+    rhs: list[Term]
+
+    @property
+    def terms(self) -> list[Term]:
+        return self.lhs + self.rhs
 
 
-def check_sum(rule: Rule, ctx: Context) -> list[Finding]:
-    if rule.cross_year and ctx.previous is None:
-        return []
-    findings = []
-    for binding in _bindings(rule, ctx):
-        lhs = [t for tpl in rule.lhs for t in _expand(tpl, binding, ctx)]
-        rhs = [t for tpl in rule.rhs for t in _expand(tpl, binding, ctx)]
-        terms = lhs + rhs
-        sources = [ctx.previous if t.previous else ctx.report for t in terms]
-        if any(t.key not in s.cells for t, s in zip(terms, sources, strict=True)):
+def _sum_instances(rule: Rule, ctx: Context) -> list[_SumInstance]:
+    """The rule's bindings with their terms, once per report (inference and checking both walk them)."""
+    key = f"sum:{rule.id}"
+    if key not in ctx.cache:
+        ctx.cache[key] = [] if rule.cross_year and ctx.previous is None else list(_expand_instances(rule, ctx))
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def _expand_instances(rule: Rule, ctx: Context) -> Iterator[_SumInstance]:
+    for binding, optional_row, lhs_cells, rhs_cells in _plan(rule, ctx.fmt):
+        if optional_row is not None and not any(k.startswith(optional_row) for k in ctx.report.cells):
+            continue  # an optional row the report does not print
+        lhs = [t for cells in lhs_cells for t in _choose(cells, ctx)]
+        rhs = [t for cells in rhs_cells for t in _choose(cells, ctx)]
+        sources = [ctx.previous if t.previous else ctx.report for t in lhs + rhs]
+        if any(t.key not in s.cells for t, s in zip(lhs + rhs, sources, strict=True)):
             continue  # a cell this report's format does not have
+        yield _SumInstance(binding, lhs, rhs)
+
+
+def _balancing_value(inst: _SumInstance, values: list[Number | None], blank: int) -> Number:
+    """The value of the one blank term that makes Σ lhs = Σ rhs."""
+    n_lhs = len(inst.lhs)
+    side = 1 if blank < n_lhs else -1
+    known = sum(t.sign * v * (1 if i < n_lhs else -1)
+                for i, (t, v) in enumerate(zip(inst.terms, values, strict=True)) if v is not None)
+    return -known / (side * inst.terms[blank].sign)  # side · sign · x = −known
+
+
+def _possible(value: Number, key: str, ctx: Context) -> bool:
+    cell = ctx.fmt.all_cells.get(key)
+    if not comparable(value) or value < -1e-9:
+        return False
+    return cell is None or cell.column.type != "count" or float(value).is_integer()
+
+
+def _whole(value: Number) -> Number:
+    return round(value) if float(value).is_integer() else value
+
+
+def _with_blanks(rule: Rule, ctx: Context) -> list[_SumInstance]:
+    """The rule's instances with a blank term: the only ones inference can learn from."""
+    key = f"blank-sum:{rule.id}"
+    if key not in ctx.cache:
+        ctx.cache[key] = [inst for inst in _sum_instances(rule, ctx)
+                          if any(ctx.value(t.key, t.previous) is None for t in inst.terms)]
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def _infer_pass(rule: Rule, ctx: Context) -> None:
+    """Blank cells one sum determines: its one blank term, or several blank counts that must be 0."""
+    for inst in _with_blanks(rule, ctx):
+        terms = inst.terms
         values = [ctx.value(t.key, t.previous) for t in terms]
-        blanks = [i for i, v in enumerate(values) if v is None]
-        label = _binding_label(rule, binding, ctx)
-        if len(blanks) == 1 and not terms[blanks[0]].previous:
-            findings += _infer(rule, ctx, terms, values, blanks[0], len(lhs), label)
+        if not all(comparable(v) for v in values if v is not None):
             continue
-        if blanks:
-            _infer_zeros(rule, ctx, terms, values, blanks, len(lhs))
-            continue  # blanks are reported by the completeness rules
-        if ctx.use_inferred:
-            continue  # values filled in by inference are not the report's: no findings from them
-        left = sum(t.sign * v for t, v in zip(lhs, values[: len(lhs)], strict=True))
-        right = sum(t.sign * v for t, v in zip(rhs, values[len(lhs):], strict=True))
-        if not _close(left, right):
-            keys = [t.key for t in terms if not t.previous]
-            message = rule.message.format(
-                lhs=_figure(left), rhs=_figure(right), diff=_figure(left - right),
-                lhs_terms=_terms_text(lhs, values[: len(lhs)], ctx), rhs_terms=_terms_text(rhs, values[len(lhs):], ctx),
-                **label)
-            findings.append(_finding(rule, message, keys, expected=right, found=left, locations=ctx.where(*keys)))
-    return findings
+        blanks = [i for i, v in enumerate(values) if v is None]
+        if len(blanks) == 1 and not terms[blanks[0]].previous:
+            value = _balancing_value(inst, values, blanks[0])
+            key = terms[blanks[0]].key
+            if not _possible(value, key, ctx):
+                continue
+            value = _whole(value)
+            if key in ctx.inferred and not close(ctx.inferred[key][0], value):
+                ctx.conflicts.add(key)
+            ctx.inferred.setdefault(key, (value, rule.id))
+        elif len(blanks) > 1:
+            _infer_zeros(rule, ctx, inst, values, blanks)
+
+
+def _infer_zeros(rule: Rule, ctx: Context, inst: _SumInstance, values: list[Number | None], blanks: list[int]) -> None:
+    """Several blank counts on one side that must add up to 0 are each 0 (counts are not negative)."""
+    n_lhs, terms = len(inst.lhs), inst.terms
+    sides = {(1 if i < n_lhs else -1) * terms[i].sign for i in blanks}
+    if len(sides) != 1 or any(terms[i].previous for i in blanks):
+        return
+    known = sum(t.sign * v * (1 if i < n_lhs else -1)
+                for i, (t, v) in enumerate(zip(terms, values, strict=True)) if v is not None)
+    if close(known, 0):
+        for i in blanks:
+            ctx.inferred.setdefault(terms[i].key, (0, rule.id))
+
+
+def infer_blanks(sums: list[Rule], ctx: Context) -> None:
+    """What the sums determine of the blank cells, to a fixpoint: an inferred cell may complete
+    another sum. The report itself is never changed."""
+    for rule in sums:
+        _with_blanks(rule, ctx)  # before any value is inferred
+        _infer_pass(rule, ctx)
+    ctx.use_inferred = True
+    try:
+        while True:
+            known = len(ctx.inferred)
+            for rule in sums:
+                _infer_pass(rule, ctx)
+            if len(ctx.inferred) == known:
+                break
+    finally:
+        ctx.use_inferred = False
+
+
+def check_sum(rule: Rule, ctx: Context) -> list[Outcome]:
+    return [_sum_outcome(rule, ctx, inst) for inst in _sum_instances(rule, ctx)]
+
+
+def _sum_outcome(rule: Rule, ctx: Context, inst: _SumInstance) -> Outcome:
+    terms, n_lhs = inst.terms, len(inst.lhs)
+    keys = [t.key for t in terms if not t.previous]
+    values = [ctx.value(t.key, t.previous) for t in terms]
+    blanks = [i for i, v in enumerate(values) if v is None]
+
+    def result(status: OutcomeStatus, message: str | None = None, **kw) -> Outcome:
+        return outcome(rule, ctx, status, keys, message=message, previous_cells=[t.key for t in terms if t.previous],
+                       locations=ctx.where(*keys), **kw)
+
+    if not all(comparable(v) for v in values if v is not None):
+        return result("uncertain", f"「{rule.title}」：数字超出可核对的范围")
+    if len(blanks) == 1 and not terms[blanks[0]].previous:
+        key = terms[blanks[0]].key
+        value = _balancing_value(inst, values, blanks[0])
+        if not _possible(value, key, ctx):
+            return result("failed", f"{ctx.label(key)}为空，但同一合计关系中其余数字已无法相符"
+                                    f"（按「{rule.title}」应为 {figure(value)}）")
+        return result("not_assessable", f"{ctx.label(key)}为空，按本关系可推出为 {figure(_whole(value))}",
+                      inferred={key: _whole(value)})
+    inferred = {}
+    if blanks:
+        filled = [None if terms[i].previous or terms[i].key in ctx.conflicts else ctx.inferred.get(terms[i].key)
+                  for i in blanks]
+        if any(f is None for f in filled):
+            names = [ctx.label(terms[i].key) for i in blanks if not terms[i].previous]
+            if len(names) < len(blanks):
+                names.append("上年报告的相关数字")
+            return result("not_assessable", "、".join(names) + "为空")
+        values = list(values)
+        for i, f in zip(blanks, filled, strict=True):
+            values[i] = f[0]
+            inferred[terms[i].key] = f[0]
+    left = sum(t.sign * v for t, v in zip(inst.lhs, values[:n_lhs], strict=True))
+    right = sum(t.sign * v for t, v in zip(inst.rhs, values[n_lhs:], strict=True))
+    if inferred:  # the sum holds or not only by values inferred for blanks: nothing is stated either way
+        if close(left, right):
+            return result("not_assessable", "所涉空格均可由合计关系推出", inferred=inferred)
+        return result("uncertain", "所涉空格按其他合计关系推出的数值不能使本关系相符", inferred=inferred,
+                      expected=right, found=left)
+    if close(left, right):
+        return result("passed", expected=right, found=left)
+    message = rule.message.format(
+        lhs=figure(left), rhs=figure(right), diff=figure(left - right),
+        lhs_terms=_terms_text(inst.lhs, values[:n_lhs], ctx), rhs_terms=_terms_text(inst.rhs, values[n_lhs:], ctx),
+        **_binding_label(rule, inst.binding, ctx))
+    return result("failed", message, expected=right, found=left)
 
 
 def _binding_label(rule: Rule, binding: dict[str, str], ctx: Context) -> dict[str, str]:
@@ -186,40 +346,6 @@ def _binding_label(rule: Rule, binding: dict[str, str], ctx: Context) -> dict[st
     return {"row": f"{row.group} {row.label}" if row.group and table.layout == "line" else row.label}
 
 
-def _infer(rule: Rule, ctx: Context, terms: list[Term], values: list[Number | None], blank: int, n_lhs: int,
-           label: dict[str, str]) -> list[Finding]:
-    """The one blank term of a sum is whatever balances it; impossible values are errors."""
-    side = 1 if blank < n_lhs else -1
-    known = sum(t.sign * v * (1 if i < n_lhs else -1)
-                for i, (t, v) in enumerate(zip(terms, values, strict=True)) if v is not None)
-    # Σ lhs − Σ rhs = 0  ⇒  side · sign · x = −known
-    value = -known / (side * terms[blank].sign)
-    key = terms[blank].key
-    cell_def = ctx.fmt.all_cells.get(key)
-    if value < -1e-9 or (cell_def is not None and cell_def.column.type == "count" and not float(value).is_integer()):
-        keys = [t.key for t in terms if not t.previous]
-        message = (f"{ctx.label(key)}为空，但同一合计关系中其余数字已无法相符（按「{rule.title}」应为 {_figure(value)}）")
-        return [_finding(rule, message, keys, expected=None, found=None, locations=ctx.where(*keys))]
-    value = round(value) if float(value).is_integer() else value
-    if key in ctx.inferred and not _close(ctx.inferred[key][0], value):
-        ctx.conflicts.add(key)
-    ctx.inferred.setdefault(key, (value, rule.id))
-    return []
-
-
-def _infer_zeros(rule: Rule, ctx: Context, terms: list[Term], values: list[Number | None], blanks: list[int],
-                 n_lhs: int) -> None:
-    """Several blank counts on one side that must add up to 0 are each 0 (counts are not negative)."""
-    sides = {(1 if i < n_lhs else -1) * terms[i].sign for i in blanks}
-    if len(sides) != 1 or any(terms[i].previous for i in blanks):
-        return
-    known = sum(t.sign * v * (1 if i < n_lhs else -1)
-                for i, (t, v) in enumerate(zip(terms, values, strict=True)) if v is not None)
-    if _close(known, 0):
-        for i in blanks:
-            ctx.inferred.setdefault(terms[i].key, (0, rule.id))
-
-
 # ---- form and completeness -------------------------------------------------------------------
 
 
@@ -231,98 +357,222 @@ def _found_tables(ctx: Context) -> Iterator[tuple[Table, TableLayout]]:
             yield table, layout
 
 
-def check_table_missing(rule: Rule, ctx: Context) -> list[Finding]:
+_TABLE_CELLS: dict[tuple[int, bool], tuple[Table, tuple[CellDef, ...]]] = {}
+
+
+def table_cells(table: Table, include_optional: bool = False) -> tuple[CellDef, ...]:
+    """A table's cells, kept by the table's identity (hashing a frozen table costs more than the lookup)."""
+    cached = _TABLE_CELLS.get((id(table), include_optional))
+    if cached is None or cached[0] is not table:
+        cached = (table, tuple(table.cells(include_optional)))
+        _TABLE_CELLS[(id(table), include_optional)] = cached
+    return cached[1]
+
+
+def _table_keys(table: Table) -> list[str]:
+    return [c.key for c in table_cells(table)]
+
+
+_BY_LINE: dict[tuple[int, str], tuple[Table, dict[str, list[str]]]] = {}
+
+
+def _keys_by(table: Table, line: str) -> dict[str, list[str]]:
+    """A table's cell keys by row (line "row", optional rows included) or by column ("column")."""
+    cached = _BY_LINE.get((id(table), line))
+    if cached is None or cached[0] is not table:
+        grouped: dict[str, list[str]] = {}
+        for c in table_cells(table, include_optional=line == "row"):
+            grouped.setdefault(c.row.key if line == "row" else c.column.key, []).append(c.key)
+        cached = (table, grouped)
+        _BY_LINE[(id(table), line)] = cached
+    return cached[1]
+
+
+def _row_keys(table: Table, row_key: str, include_optional: bool = False) -> list[str]:
+    keys = _keys_by(table, "row").get(row_key, [])
+    row = next((r for r in table.all_rows if r.key == row_key), None)
+    return keys if include_optional or (row is not None and not row.optional) else []
+
+
+def _column_keys(table: Table, column_key: str) -> list[str]:
+    return _keys_by(table, "column").get(column_key, [])
+
+
+def _table_values(ctx: Context, table: Table) -> dict[str, Number | None]:
+    """A table's values, read once per report for the outcomes that name the whole table."""
+    key = f"values:{table.key}"
+    if key not in ctx.cache:
+        ctx.cache[key] = {k: ctx.report.value(k) for k in _table_keys(table)}
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def _per_table(rule: Rule, ctx: Context, table: Table, failures: list[Outcome]) -> list[Outcome]:
+    """A completeness rule's instance is a table: its failures, or one pass naming the table's cells."""
+    return failures or [outcome(rule, ctx, "passed", _table_keys(table), expected=f"表{table.number}",
+                                values=_table_values(ctx, table))]
+
+
+def check_table_missing(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
     for table in ctx.fmt.tables:
         layout = ctx.report.tables.get(table.key)
-        if layout is None or not layout.found:
-            keys = [c.key for c in table.cells()]
-            out.append(_finding(rule, rule.message.format(table=table.number, title=table.title), keys,
-                                expected=f"表{table.number}", found=None))
+        found = layout is not None and layout.found
+        message = None if found else rule.message.format(table=table.number, title=table.title)
+        out.append(outcome(rule, ctx, "passed" if found else "failed", _table_keys(table), message=message,
+                           expected=f"表{table.number}", found=f"表{table.number}" if found else None,
+                           values=_table_values(ctx, table)))
     return out
 
 
-def check_column_missing(rule: Rule, ctx: Context) -> list[Finding]:
+def check_column_missing(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
     for table, layout in _found_tables(ctx):
+        failures = []
         for col_key in layout.missing_columns:
             col = next(c for c in table.blocks[0].columns if c.key == col_key)
-            keys = [c.key for c in table.cells() if c.column.key == col_key]
-            out.append(_finding(rule, rule.message.format(table=table.number, column=col.label, count=len(keys)), keys,
-                                expected=col.label, found=None, locations=[layout.provenance] if layout.provenance else []))
+            keys = _column_keys(table, col_key)
+            failures.append(outcome(rule, ctx, "failed", keys,
+                                    message=rule.message.format(table=table.number, column=col.label, count=len(keys)),
+                                    expected=col.label, locations=[layout.provenance] if layout.provenance else []))
+        out += _per_table(rule, ctx, table, failures)
     return out
+
+
+def _total_column(table: Table) -> str | None:
+    return next((c.key for c in table.blocks[0].columns if c.role == "total"), None)
 
 
 def _total_only_rows(ctx: Context) -> dict[str, list[str]]:
     """Rows of table grids that print their 总计 and nothing else: row key → their blank cells."""
+    cached = ctx.cache.get("total_only")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
     out = {}
     for table, layout in _found_tables(ctx):
-        if table.layout != "grid":
+        total = _total_column(table)
+        if table.layout != "grid" or total is None or total not in layout.columns:
             continue
-        columns = [c for c in table.blocks[0].columns if c.key in layout.columns]
-        total = [c for c in columns if c.role == "total"]
-        others = [c for c in columns if c.role != "total"]
+        others = [c for c in table.blocks[0].columns if c.key in layout.columns and c.role != "total"]
         for row_key in layout.rows:
             keys = [f"{table.key}.{row_key}.{c.key}" for c in others]
-            if total and ctx.report.value(f"{table.key}.{row_key}.{total[0].key}") is not None and \
+            if ctx.report.value(f"{table.key}.{row_key}.{total}") is not None and \
                     all(ctx.report.value(k) is None for k in keys):
                 out[f"{table.key}.{row_key}"] = keys
+    ctx.cache["total_only"] = out
     return out
 
 
-def check_total_only_rows(rule: Rule, ctx: Context) -> list[Finding]:
+def check_total_only_rows(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
-    for row_path, keys in _total_only_rows(ctx).items():
-        table_key, row_key = row_path.split(".", 1)
-        table = ctx.fmt.table(table_key)
-        total_key = f"{row_path}.total"
-        row = next(r for r in table.all_rows if r.key == row_key)
-        message = rule.message.format(row=row.label, total=_figure(ctx.report.value(total_key)))
-        inferred = {k: ctx.inferred[k][0] for k in keys if k in ctx.inferred and k not in ctx.conflicts}
-        if inferred and len(inferred) == len(keys):
-            message += "，按合计关系可推出：" + "、".join(
-                f"{ctx.fmt.all_cells[k].column.label} {_figure(v)}" for k, v in inferred.items())
-        out.append(_finding(rule, message, keys, expected="各类申请人的数字", found=None,
-                            locations=ctx.where(total_key), inferred=inferred or None))
+    total_only = _total_only_rows(ctx)
+    for table, layout in _found_tables(ctx):
+        total = _total_column(table)
+        if table.layout != "grid" or total is None:
+            continue
+        for row_key in layout.rows:
+            row_path = f"{table.key}.{row_key}"
+            keys = total_only.get(row_path)
+            if keys is None:
+                row_keys = _row_keys(table, row_key, include_optional=True)
+                out.append(outcome(rule, ctx, "passed", row_keys))
+                continue
+            total_key = f"{row_path}.{total}"
+            row = next(r for r in table.all_rows if r.key == row_key)
+            message = rule.message.format(row=row.label, total=figure(ctx.report.value(total_key)))
+            inferred = {k: ctx.inferred[k][0] for k in keys if k in ctx.inferred and k not in ctx.conflicts}
+            if inferred and len(inferred) == len(keys):
+                message += "，按合计关系可推出：" + "、".join(
+                    f"{ctx.fmt.all_cells[k].column.label} {figure(v)}" for k, v in inferred.items())
+            out.append(outcome(rule, ctx, "failed", [*keys, total_key], message=message,
+                               expected=[ctx.fmt.all_cells[k].column.label for k in keys],
+                               locations=ctx.where(total_key), inferred=inferred or None))
     return out
 
 
-def check_row_missing(rule: Rule, ctx: Context) -> list[Finding]:
+def _replaced_by_optional(table: Table, printed: set[str]) -> set[str]:
+    """Rows an optional row printed in their stead covers: the sub-rows of a group printed as one
+    row (（六）其他处理 printed alone stands for its 1.–3.)."""
+    groups = {row.label for row in table.all_rows if row.optional and row.key in printed}
+    return {row.key for row in table.all_rows if row.group in groups}
+
+
+def check_row_missing(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
     for table, layout in _found_tables(ctx):
         printed = set(layout.rows)
+        covered = _replaced_by_optional(table, printed)
+        failures = []
         for row in table.all_rows:
-            if row.optional or row.key in printed:
+            if row.optional or row.key in printed or row.key in covered:
                 continue
-            if row.key.startswith("other.") and "other.all" in printed:
-                continue  # （六）其他处理 printed as one row
-            keys = [c.key for c in table.cells() if c.row.key == row.key]
-            out.append(_finding(rule, rule.message.format(table=table.number, row=row.label), keys,
-                                expected=row.label, found=None))
+            keys = _row_keys(table, row.key)
+            failures.append(outcome(rule, ctx, "failed", keys, message=rule.message.format(table=table.number, row=row.label),
+                                    expected=row.label))
+        out += _per_table(rule, ctx, table, failures)
     return out
 
 
-def check_blank_cells(rule: Rule, ctx: Context) -> list[Finding]:
+def _column_group(cell: CellDef) -> str:
+    return cell.column.group or cell.column.label
+
+
+def check_blank_cells(rule: Rule, ctx: Context) -> list[Outcome]:
+    """One instance per table and column group: its blank cells, with what the sums imply for them."""
     covered = {k for keys in _total_only_rows(ctx).values() for k in keys}
     out = []
     for table, layout in _found_tables(ctx):
-        for cell in table.cells():
+        groups: dict[str, list[CellDef]] = {}
+        for cell in table_cells(table):
             if cell.row.key not in layout.rows or cell.column.key in layout.missing_columns or cell.key in covered:
                 continue  # reported as a missing row, column or total-only row
-            if ctx.report.value(cell.key) is not None:
+            groups.setdefault(_column_group(cell), []).append(cell)
+        blank_groups = {name: [c for c in cells if ctx.report.value(c.key) is None] for name, cells in groups.items()}
+        stated = sum(len(cells) - len(blank_groups[name]) for name, cells in groups.items())
+        if not stated and any(blank_groups.values()):  # a blank table: one finding, not one per group
+            blank_groups = {"": [c for cells in groups.values() for c in cells]}
+            groups = {"": blank_groups[""]}
+        for name, cells in groups.items():
+            blanks = blank_groups[name]
+            if not blanks:
+                out.append(outcome(rule, ctx, "passed", [c.key for c in cells]))
                 continue
-            inferred = ctx.inferred.get(cell.key)
-            if cell.key in ctx.conflicts:
-                inference = "，按不同的合计关系推出的数值互相矛盾"
-            elif inferred:
-                inference = f"，按「{_rule_title(ctx, inferred[1])}」可推出为 {_figure(inferred[0])}"
-            else:
-                inference = "，无法由合计关系推出"
-            out.append(_finding(rule, rule.message.format(cell=cell.label, inference=inference), [cell.key],
-                                expected=inferred[0] if inferred else None, found=None,
-                                locations=ctx.where(cell.key) or _row_location(ctx, cell),
-                                inferred={cell.key: inferred[0]} if inferred and cell.key not in ctx.conflicts else None))
+            out.append(_blank_outcome(rule, ctx, table, name, blanks))
     return out
+
+
+def _blank_outcome(rule: Rule, ctx: Context, table: Table, group: str, blanks: list[CellDef]) -> Outcome:
+    keys = [c.key for c in blanks]
+    inferred = {k: ctx.inferred[k][0] for k in keys if k in ctx.inferred and k not in ctx.conflicts}
+    conflicts = [k for k in keys if k in ctx.conflicts]
+    if len(blanks) == 1:
+        cells = blanks[0].label
+        source = ctx.inferred.get(keys[0])
+        if conflicts:
+            inference = "，按不同的合计关系推出的数值互相矛盾"
+        elif source:
+            inference = f"，按「{_rule_title(ctx, source[1])}」可推出为 {figure(source[0])}"
+        else:
+            inference = "，无法由合计关系推出"
+    else:
+        columns = len({c.column.key for c in blanks})
+        scope = f" {group}" if group else ""
+        cells = f"表{table.number}{scope} {columns} 列共 {len(blanks)} 格" if columns > 1 or not group else \
+            f"表{table.number}「{group}」列共 {len(blanks)} 格"
+        values = set(inferred.values())
+        if len(inferred) == len(keys) and len(values) == 1:
+            inference = f"，均可由合计关系推出为 {figure(values.pop())}"
+        elif len(inferred) == len(keys):
+            inference = "，均可由合计关系推出"
+        elif inferred:
+            inference = f"，其中 {len(inferred)} 格可由合计关系推出"
+        else:
+            inference = "，无法由合计关系推出"
+        if conflicts:
+            inference += f"，{len(conflicts)} 格按不同的合计关系推出的数值互相矛盾"
+    # The first few places: enough to find the group, not a line per cell of a blank table.
+    locations = (ctx.where(*keys) or [loc for c in blanks[:1] for loc in _row_location(ctx, c)])[:_PLACES_SHOWN]
+    return outcome(rule, ctx, "failed", keys, message=rule.message.format(cell=cells, inference=inference),
+                   expected=inferred or None, locations=locations, inferred=inferred or None)
 
 
 def _rule_title(ctx: Context, rule_id: str) -> str:
@@ -335,195 +585,89 @@ def _row_location(ctx: Context, cell: CellDef) -> list[Provenance]:
     return [row.provenance] if row and row.provenance else []
 
 
-
-
-def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Finding]:
+def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
     for table, layout in _found_tables(ctx):
+        failures = []
         for row in table.all_rows:
             printed = layout.rows.get(row.key)
             if printed is None or printed_as(row.label, printed.label):
                 continue
-            keys = [c.key for c in table.cells(include_optional=True) if c.row.key == row.key]
-            out.append(_finding(rule, rule.message.format(table=table.number, official=row.label, printed=printed.label),
-                                keys, expected=row.label, found=printed.label,
-                                locations=[printed.provenance] if printed.provenance else []))
+            keys = _row_keys(table, row.key, include_optional=True)
+            failures.append(outcome(rule, ctx, "failed", keys,
+                                    message=rule.message.format(table=table.number, official=row.label, printed=printed.label),
+                                    expected=row.label, found=printed.label,
+                                    locations=[printed.provenance] if printed.provenance else []))
         for col in table.blocks[0].columns:
             printed_col = layout.column_labels.get(col.key)
             if printed_col is None or normalize_label(printed_col) == normalize_label(col.label):
                 continue
-            keys = [c.key for c in table.cells() if c.column.key == col.key]
-            out.append(_finding(rule, rule.message.format(table=table.number, official=col.label, printed=printed_col),
-                                keys, expected=col.label, found=printed_col,
-                                locations=[layout.provenance] if layout.provenance else []))
+            keys = _column_keys(table, col.key)
+            failures.append(outcome(rule, ctx, "failed", keys,
+                                    message=rule.message.format(table=table.number, official=col.label, printed=printed_col),
+                                    expected=col.label, found=printed_col,
+                                    locations=[layout.provenance] if layout.provenance else []))
+        out += _per_table(rule, ctx, table, failures)
     return out
 
 
-def check_value_type(rule: Rule, ctx: Context) -> list[Finding]:
-    out = []
+def _value_problem(value: Number, kind: str) -> str | None:
+    if not comparable(value):
+        return "数值超出合理范围"
+    if kind in ("count", "signed") and not float(value).is_integer():
+        return "件数应为整数"
+    if kind != "signed" and value < 0:
+        return "不能为负数"
+    return None
+
+
+def check_value_type(rule: Rule, ctx: Context) -> list[Outcome]:
+    failures: dict[str, list[Outcome]] = {}
     for key, cell in ctx.report.cells.items():
         definition = ctx.fmt.all_cells.get(key)
         if cell.value is None or definition is None:
             continue
-        kind = definition.column.type
-        problem = None
-        if kind in ("count", "signed") and not float(cell.value).is_integer():
-            problem = "件数应为整数"
-        elif kind != "signed" and cell.value < 0:
-            problem = "不能为负数"
+        problem = _value_problem(cell.value, definition.column.type)
         if problem:
-            out.append(_finding(rule, rule.message.format(cell=definition.label, raw=cell.raw or _figure(cell.value),
-                                                          problem=problem),
-                                [key], expected=problem, found=cell.value, locations=ctx.where(key)))
-    return out
+            message = rule.message.format(cell=definition.label, raw=cell.raw or figure(cell.value), problem=problem)
+            failures.setdefault(definition.table.key, []).append(
+                outcome(rule, ctx, "failed", [key], message=message, expected=problem, found=cell.value,
+                        locations=ctx.where(key)))
+    return [o for table, _ in _found_tables(ctx) for o in _per_table(rule, ctx, table, failures.get(table.key, []))]
 
 
-def check_low_confidence(rule: Rule, ctx: Context) -> list[Finding]:
-    threshold = rule.threshold if rule.threshold is not None else 0.85
-    out = []
+def confidence_threshold(fmt: Format) -> float:
+    rule = next((r for r in fmt.rules if r.kind == "low_confidence"), None)
+    return rule.threshold if rule is not None and rule.threshold is not None else _DEFAULT_THRESHOLD
+
+
+def check_low_confidence(rule: Rule, ctx: Context) -> list[Outcome]:
+    threshold = rule.threshold if rule.threshold is not None else _DEFAULT_THRESHOLD
+    failures: dict[str, list[Outcome]] = {}
     for key, cell in ctx.report.cells.items():
-        if cell.value is None or cell.confidence >= threshold or cell.raw is None:
+        definition = ctx.fmt.all_cells.get(key)
+        if cell.value is None or cell.confidence >= threshold or cell.raw is None or definition is None:
             continue
-        out.append(_finding(rule, rule.message.format(cell=ctx.label(key), raw=cell.raw, confidence=cell.confidence),
-                            [key], expected=None, found=cell.value, locations=ctx.where(key)))
-    return out
+        message = rule.message.format(cell=ctx.label(key), raw=cell.raw, confidence=cell.confidence)
+        failures.setdefault(definition.table.key, []).append(
+            outcome(rule, ctx, "failed", [key], message=message, found=cell.value, locations=ctx.where(key)))
+    return [o for table, _ in _found_tables(ctx) for o in _per_table(rule, ctx, table, failures.get(table.key, []))]
 
 
-def check_format_year(rule: Rule, ctx: Context) -> list[Finding]:
+def check_format_year(rule: Rule, ctx: Context) -> list[Outcome]:
     year, fmt = ctx.report.year, ctx.fmt
-    if year is None or (fmt.first_year or 0) <= year <= (fmt.last_year or 9999):
-        return []
+    if year is None:
+        return [outcome(rule, ctx, "not_assessable", [], message="报告年度不详")]
+    if (fmt.first_year or 0) <= year <= (fmt.last_year or 9999):
+        return [outcome(rule, ctx, "passed", [], expected=fmt.name, found=fmt.name)]
     years = f"{fmt.first_year or ''}–{fmt.last_year or ''} 年度"
     better = next((f for f in _formats_for(year)), None)
     message = rule.message.format(year=year, format_name=fmt.name, years=years)
-    return [_finding(rule, message, [], expected=better.name if better else None, found=fmt.name,
-                     locations=[ctx.report.title_provenance] if ctx.report.title_provenance else [])]
+    return [outcome(rule, ctx, "failed", [], message=message, expected=better.name if better else None, found=fmt.name,
+                    locations=[ctx.report.title_provenance] if ctx.report.title_provenance else [])]
 
 
 def _formats_for(year: int) -> list[Format]:
     from gongkai.formats import all_formats
 
     return [f for f in all_formats() if (f.first_year or 0) <= year <= (f.last_year or 9999)]
-
-
-# ---- narrative --------------------------------------------------------------------------------
-
-
-def _sentences(ctx: Context, numbers: tuple[str, ...]) -> Iterator[tuple[str, str, Provenance | None]]:
-    """(sentence, the sentence before it in its paragraph, where the paragraph is) of the sections."""
-    for section in ctx.report.sections:
-        if numbers and section.number not in numbers:
-            continue
-        parts = section.paragraphs or [Paragraph(text=section.text, provenance=section.provenance)]
-        for part in parts:
-            before = ""
-            for sentence in _SENTENCE_END.split(part.text):
-                if sentence.strip():
-                    yield sentence.strip(), before, part.provenance
-                    before = sentence.strip()
-
-
-def _sum_cells(ctx: Context, templates: tuple[str, ...]) -> tuple[Number | None, list[str]]:
-    keys = [t.key for tpl in templates for t in _expand(tpl, {}, ctx)]
-    values = [ctx.report.value(k) for k in keys]
-    if not keys or any(v is None for v in values):
-        return None, keys
-    return sum(values), keys
-
-
-def _excerpt(sentence: str, limit: int = 80) -> str:
-    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
-
-
-def check_narrative(rule: Rule, ctx: Context) -> list[Finding]:
-    table_value, keys = _sum_cells(ctx, rule.compare)
-    if table_value is None:
-        return []
-    patterns = [re.compile(p) for p in rule.patterns]
-    out = []
-    for sentence, before, where in _sentences(ctx, rule.sections):
-        # "共收到申请 125 件。其中予以公开 69 项": the context may be in the sentence before.
-        if rule.context and not re.search(rule.context, before + sentence):
-            continue
-        figures = []
-        for pattern in patterns:
-            figures += [(m.start(), int(m["n"])) for m in pattern.finditer(sentence)]
-        if not figures:
-            continue
-        figures.sort()
-        numbers = [n for _, n in figures]
-        # "收到申请 18 件，市转交申请 2 件": the table may count the first figure or all of them.
-        if any(_close(candidate, table_value) for candidate in {numbers[0], sum(numbers)}):
-            continue
-        stated = str(numbers[0]) if len(numbers) == 1 else f"{' + '.join(map(str, numbers))} = {sum(numbers)}"
-        message = rule.message.format(stated=stated, sentence=_excerpt(sentence), table=_figure(table_value))
-        out.append(_finding(rule, message, keys, expected=sum(numbers) if len(numbers) > 1 else numbers[0],
-                            found=table_value, locations=([where] if where else []) + ctx.where(*keys)))
-    return out
-
-
-def check_narrative_conflict(rule: Rule, ctx: Context) -> list[Finding]:
-    nones, amounts = [], []
-    none_patterns = [re.compile(p) for p in rule.none_patterns]
-    amount_patterns = [re.compile(p) for p in rule.amount_patterns]
-    for sentence, _, where in _sentences(ctx, rule.sections):
-        if any(p.search(sentence) for p in none_patterns):
-            nones.append((sentence, where))
-            continue
-        for p in amount_patterns:
-            m = p.search(sentence)
-            if m and float(m["n"]) > 0:
-                amounts.append((sentence, where, m.group(0)))
-    if not nones or not amounts:
-        return []
-    (none_sentence, none_where), (amount_sentence, amount_where, stated) = nones[0], amounts[0]
-    message = rule.message.format(none_sentence=_excerpt(none_sentence), amount_sentence=_excerpt(amount_sentence),
-                                  stated=stated)
-    return [_finding(rule, message, [], expected="未收取", found=stated,
-                     locations=[w for w in (none_where, amount_where) if w])]
-
-
-CHECKS: dict[str, Callable[[Rule, Context], list[Finding]]] = {
-    "sum": check_sum,
-    "table_missing": check_table_missing,
-    "column_missing": check_column_missing,
-    "row_missing": check_row_missing,
-    "blank_cells": check_blank_cells,
-    "total_only_rows": check_total_only_rows,
-    "nonstandard_labels": check_nonstandard_labels,
-    "value_type": check_value_type,
-    "low_confidence": check_low_confidence,
-    "format_year": check_format_year,
-    "narrative": check_narrative,
-    "narrative_conflict": check_narrative_conflict,
-}
-
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
-def check_report(report: Report, previous: Report | None = None, fmt: Format | None = None) -> list[Finding]:
-    """Every finding of the report's format rules, errors first, in the format's rule order."""
-    fmt = fmt or load_format(report.format)
-    ctx = Context(report=report, previous=previous, fmt=fmt)
-    rules = list(fmt.rules)  # sums first below: the blank-cell rules report what they infer
-    findings: list[Finding] = []
-    sums = [r for r in rules if r.kind == "sum"]
-    for rule in sums:
-        findings += check_sum(rule, ctx)
-    ctx.use_inferred = True
-    while True:  # inference to a fixpoint: an inferred cell may complete another sum
-        known = len(ctx.inferred)
-        for rule in sums:
-            check_sum(rule, ctx)
-        if len(ctx.inferred) == known:
-            break
-    ctx.use_inferred = False
-    for rule in rules:
-        if rule.kind == "sum":
-            continue
-        check = CHECKS.get(rule.kind)
-        if check is None:
-            raise ValueError(f"format {fmt.id}: rule {rule.id} has unknown kind {rule.kind!r}")
-        findings += check(rule, ctx)
-    rank = {r.id: i for i, r in enumerate(fmt.rules)}
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], rank[f.rule]))

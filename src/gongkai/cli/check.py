@@ -11,9 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gongkai.model import Finding, Report
-
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+from gongkai.model import SEVERITY_NAMES, Finding, Report
 
 
 class CheckOutput(StrEnum):
@@ -38,9 +36,21 @@ def format_findings(report: Report, findings: list[Finding], path: str) -> str:
         for f in group:
             where = "；".join(dict.fromkeys(loc.describe() for loc in f.locations)) or "位置不详"
             lines.append(f"    [{f.rule}] {f.message}（{where}）")
-    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_NAMES}
-    lines.append(f"  合计：错误 {counts['error']}，警告 {counts['warning']}，提示 {counts['info']}")
+    lines.append(f"  合计：{_counts(findings)}")
     return "\n".join(lines)
+
+
+def previous_mismatch(report: Report, previous: Report) -> str | None:
+    """Why `previous` is not last year's report of the same body, or None when it is."""
+    if not report.agency or not previous.agency or report.agency != previous.agency:
+        return f"上一年度报告的单位（{previous.agency or '不详'}）与本报告（{report.agency or '不详'}）不同"
+    if report.year is None or previous.year is None or previous.year != report.year - 1:
+        return f"上一年度报告的年度（{previous.year or '不详'}）不是本报告年度（{report.year or '不详'}）的上一年"
+    return None
+
+
+def _counts(findings: list[Finding]) -> str:
+    return "，".join(f"{name} {sum(f.severity == s for f in findings)}" for s, name in SEVERITY_NAMES.items())
 
 
 def _pair_previous(reports: dict[Path, Report], explicit: Report | None) -> dict[Path, Report | None]:
@@ -50,53 +60,74 @@ def _pair_previous(reports: dict[Path, Report], explicit: Report | None) -> dict
 
 
 def register(app: typer.Typer) -> None:
-    from gongkai.cli import FilesArg, FormatOpt, parse_paths
+    from gongkai.cli.common import FilesArg, ReportFormatOpt, fail, parse_paths
 
     @app.command()
     def check(
         files: FilesArg,
-        previous: Annotated[Path | None, typer.Option("--previous", "-p", help="上一年度的报告，用于跨年度核对")] = None,
-        format: Annotated[CheckOutput, typer.Option("--format", "-f", help="text: 供人阅读；json: 每个文件一行 JSON")]
-        = CheckOutput.text,
-        report_format: FormatOpt = None,
+        previous: Annotated[Path | None, typer.Option(
+            "--previous", "-p", metavar="文件", help="上一年度的报告，用于跨年度核对")] = None,
+        to: Annotated[CheckOutput, typer.Option(
+            "--to", "-t", metavar="text|json", help="text：供人阅读；json：每个文件一行 JSON")] = CheckOutput.text,
+        report_format: ReportFormatOpt = None,
+        old_format: Annotated[CheckOutput | None, typer.Option("--format", "-f", hidden=True)] = None,
+        summary: Annotated[bool, typer.Option("--summary", metavar="", help="每个文件只列一行问题数，最后一行汇总")] = False,
+        force: Annotated[bool, typer.Option("--force", help="--previous 不是同一单位上一年度的报告时仍然核对")] = False,
     ) -> None:
-        """核查报告：勾稽关系、完整性与格式、正文与表格一致性、跨年度衔接。
+        """核查报告：勾稽关系、完整性与格式、正文与表格一致性、正文结构、跨年度衔接。
+
+        多个文件时最后一行汇总（文件数、有错误的、有警告的）。
 
         退出码：0 无错误；1 有错误级问题；2 有文件无法读取。
         """
         from gongkai.check import check_report
 
-        failed = False
+        to = old_format or to
+        failed = 0
         last_year = None
         if previous is not None:
+            if previous.is_dir():
+                fail(previous, "--previous 应为一份报告文件，而不是文件夹")
             (_, last_year), = parse_paths([previous], report_format)
             if last_year is None:
                 raise typer.Exit(code=2)
         reports = {}
         for path, report in parse_paths(files, report_format):
             if report is None:
-                failed = True
+                failed += 1
             else:
                 reports[path] = report
+        if not reports and not failed:
+            raise typer.Exit(code=2)
+        if last_year is not None and not force:
+            for report in reports.values():
+                problem = previous_mismatch(report, last_year)
+                if problem:
+                    fail(previous, f"{problem}（确需核对请加 --force）")
         pairs = _pair_previous(reports, last_year)
-        errors = False
+        with_errors = with_warnings = 0
         for path, report in reports.items():
             findings = check_report(report, pairs[path])
-            errors = errors or any(f.severity == "error" for f in findings)
-            if format is CheckOutput.json:
+            with_errors += any(f.severity == "error" for f in findings)
+            with_warnings += any(f.severity == "warning" for f in findings)
+            if to is CheckOutput.json:
                 typer.echo(json.dumps({"file": str(path), "agency": report.agency, "year": report.year,
                                        "format": report.format,
                                        "previous": pairs[path].source if pairs[path] else None,
                                        "findings": [finding_json(f) for f in findings]}, ensure_ascii=False))
+            elif summary:
+                typer.echo(f"{path}：{_counts(findings)}")
             else:
                 typer.echo(format_findings(report, findings, str(path)))
-        raise typer.Exit(code=2 if failed else 1 if errors else 0)
+        if to is CheckOutput.text and (summary or len(reports) + failed > 1):
+            typer.echo(f"共 {len(reports) + failed} 个文件：有错误 {with_errors} 个，有警告 {with_warnings} 个"
+                       + (f"，无法读取 {failed} 个" if failed else ""))
+        raise typer.Exit(code=2 if failed else 1 if with_errors else 0)
 
     @app.command()
-    def rules(
-        report_format: Annotated[str, typer.Option("--report-format", help="格式 (2021/2019)")] = "2021",
-    ) -> None:
-        """列出报告格式的全部核查规则（Markdown 表格）。"""
+    def rules(report_format: ReportFormatOpt = None) -> None:
+        """列出报告格式的全部核查规则（Markdown 表格）；默认为现行格式。"""
         from gongkai.docs import rules_table
+        from gongkai.formats import DEFAULT_FORMAT
 
-        typer.echo(rules_table(report_format))
+        typer.echo(rules_table(report_format or DEFAULT_FORMAT))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gongkai.document import Document, LoadError, Paragraph, TableRow
 from gongkai.formats import DEFAULT_FORMAT, Format, all_formats, load_format
 from gongkai.model import Report
-from gongkai.parse.meta import find_title, guess_year
+from gongkai.parse.meta import find_meta, guess_year
 from gongkai.parse.sections import narrative, split_sections
 from gongkai.parse.tables import READERS
 from gongkai.text import normalize_label
@@ -37,24 +37,24 @@ def detect_format(doc: Document, year: int | None = None) -> Format:
 
 def parse(doc: Document, format_id: str | None = None) -> Report:
     """Read a document into a Report. Raises LoadError when it holds no report tables."""
-    title, agency, year, where = find_title(doc)
-    if year is None:
-        year = guess_year(document_text(doc))
+    meta = find_meta(doc)
+    year = meta.year if meta.year is not None else guess_year(document_text(doc))
     fmt = load_format(format_id) if format_id else detect_format(doc, year)
     preamble, spans = split_sections(doc, fmt)
-    report = Report(source=doc.path, agency=agency, year=year, format=fmt.id, title=title,
-                    title_provenance=where, sections=narrative(spans, fmt), parser_version=PARSER_VERSION,
-                    notes=list(doc.notes))
+    report = Report(source=doc.path, agency=meta.agency, year=year, format=fmt.id, title=meta.title,
+                    title_provenance=meta.where, title_source=meta.title_source, agency_source=meta.agency_source,
+                    sections=narrative(spans, fmt), notes=[*doc.notes, *meta.notes], parser_version=PARSER_VERSION)
     claimed = {id(item) for t in fmt.tables if t.section in spans for item in spans[t.section].items}
     for table in fmt.tables:
         span = spans.get(table.section)
-        if span is not None:
-            read = READERS[table.layout](table, span.items, anchored=True)
-        else:
-            # Without its heading a table is looked for outside the other tables' sections.
+        read = READERS[table.layout](table, span.items, anchored=True) if span is not None else None
+        if read is None or not read.layout.found:
+            # Without its heading, or not under it (tables attached as a workbook), a table is looked
+            # for outside the other tables' sections.
             loose = [item for item in doc.items if id(item) not in claimed]
             read = READERS[table.layout](table, loose, anchored=False)
-            report.notes.append(f"未找到第{table.section}部分标题，表{table.number}在其余正文中查找")
+            where = "未找到第{0}部分标题" if span is None else "第{0}部分中没有表格"
+            report.notes.append(f"{where.format(table.section)}，表{table.number}在其余正文中查找")
         report.cells.update(read.cells)
         report.tables[table.key] = read.layout
         report.notes.extend(read.notes)

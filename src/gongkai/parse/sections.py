@@ -11,8 +11,6 @@ from gongkai.formats import Format
 from gongkai.model import Provenance, Section
 from gongkai.text import nfkc
 
-_NUMERALS = "一二三四五六七八九十"
-_HEADING = re.compile(r"^\s*#*\s*\**\s*(?P<num>[一二三四五六])\s*[、.．,，]\s*(?P<title>.+?)\s*\**\s*$")
 # A heading is a line of its own, not the start of a paragraph.
 _MAX_HEADING = 40
 
@@ -25,9 +23,17 @@ class SectionSpan:
     items: list[Item] = field(default_factory=list)
 
 
+def _heading(fmt: Format) -> re.Pattern[str]:
+    """A heading line: one of the format's section numbers, a separator, the title."""
+    if "heading" not in fmt.memo:
+        numbers = "|".join(re.escape(s.number) for s in fmt.sections)
+        fmt.memo["heading"] = re.compile(rf"^\s*#*\s*\**\s*(?P<num>{numbers})\s*[、.．,，]\s*(?P<title>.+?)\s*\**\s*$")
+    return fmt.memo["heading"]
+
+
 def heading_number(text: str, fmt: Format) -> tuple[str, str] | None:
     """('三', '收到和处理政府信息公开申请情况') when the text is that section's heading."""
-    m = _HEADING.match(nfkc(text).replace("\n", ""))
+    m = _heading(fmt).match(nfkc(text).replace("\n", ""))
     if not m or len(m["title"]) > _MAX_HEADING:
         return None
     for section in fmt.sections:
@@ -54,11 +60,12 @@ def split_sections(doc: Document, fmt: Format) -> tuple[list[Item], dict[str, Se
     preamble: list[Item] = []
     spans: dict[str, SectionSpan] = {}
     current: SectionSpan | None = None
+    order = [s.number for s in fmt.sections]
     rank = -1
     for item in doc.items:
         found = _item_heading(item, fmt)
-        if found and _NUMERALS.index(found[0]) > rank:
-            rank = _NUMERALS.index(found[0])
+        if found and order.index(found[0]) > rank:
+            rank = order.index(found[0])
             current = SectionSpan(found[0], found[1], item.source)
             spans[found[0]] = current
             continue

@@ -16,12 +16,23 @@ document: a row is a label followed by its figures, wherever the layout broke it
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from gongkai.document import Item, Paragraph, TextCell
 from gongkai.formats import Column, Row, Table
 from gongkai.model import Cell, Provenance, RowLayout, TableLayout
+from gongkai.parse.align import (
+    LABEL_CONFIDENCE,
+    ORDER_CONFIDENCE,
+    Official,
+    Placement,
+    Printed,
+    align,
+    in_order,
+    official,
+)
 from gongkai.text import PLACEHOLDERS, is_value, nfkc, normalize_label, parse_number, printed_as
 
 # A paragraph longer than this in a table's section is prose, not a broken label.
@@ -56,7 +67,10 @@ def _blank(cell: TextCell) -> bool:
     return cell.span_copy or nfkc(cell.text).strip().replace(" ", "") in PLACEHOLDERS
 
 
-def logical_rows(items: list[Item]) -> list[LogicalRow]:
+def logical_rows(items: list[Item], width: Callable[[LogicalRow], int] | None = None) -> list[LogicalRow]:
+    """Items as labelled rows. With `width` (how many figures a row holds), figures with no label
+    continue the row above only while the two together fit in it: a bare figure row after a full
+    row is a row of its own (a converter printed its label apart, or lost it)."""
     out: list[LogicalRow] = []
     for item in items:
         if isinstance(item, Paragraph):
@@ -69,7 +83,7 @@ def logical_rows(items: list[Item]) -> list[LogicalRow]:
             continue
         last_label = max((i for i, c in enumerate(cells) if c.text.strip() and not is_value(c.text)), default=-1)
         if last_label < 0:  # figures only: they continue the row above
-            if out:
+            if out and (width is None or len(out[-1].printed) + _printed_count(cells) <= width(out[-1])):
                 out[-1].values.extend(cells)
                 out[-1].has_value_cells = True
             else:
@@ -79,6 +93,10 @@ def logical_rows(items: list[Item]) -> list[LogicalRow]:
         values = list(cells[last_label + 1:])
         out.append(LogicalRow(labels, values, item.source, bool(values)))
     return out
+
+
+def _printed_count(cells: list[TextCell]) -> int:
+    return sum(1 for c in cells if not _blank(c))
 
 
 def match_row(label: str, rows: list[Row], taken: set[str]) -> Row | None:
@@ -188,10 +206,11 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
     read = TableRead()
     rows = [r for r in table.all_rows]
     columns = list(table.blocks[0].columns)
-    logical = logical_rows(items)
+    logical = logical_rows(items, lambda lrow: len(columns))
     matched: dict[str, tuple[LogicalRow, Row]] = {}
     unmatched: list[LogicalRow] = []  # header rows, group labels, broken label fragments
     context: list[LogicalRow] = []  # the unmatched rows since the last matched one
+    printed: list[tuple[LogicalRow, Row | None]] = []  # rows with figures, in the document's order
     for lrow in logical:
         row = match_row(lrow.label, rows, set(matched)) if lrow.has_value_cells else None
         if lrow.printed and context and (row is None or not printed_as(row.label, lrow.label)):
@@ -203,16 +222,17 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
                 row, lrow = joined_row, joined
         if row is None:
             if lrow.printed:
-                read.notes.append(f"表{table.number}：无法识别的行「{lrow.label or '（无标签）'}」"
-                                  f"（{lrow.source.describe()}）")
+                printed.append((lrow, None))
             unmatched.append(lrow)
             context.append(lrow)
             continue
-        if row.key in matched:
-            read.notes.append(f"表{table.number}：行「{row.label}」重复出现（{lrow.source.describe()}），取第一次")
-            continue
-        matched[row.key] = (lrow, row)
+        matched.setdefault(row.key, (lrow, row))
+        printed.append((lrow, row))
         context = []
+    printed = _in_order(table, rows, printed, read)
+    matched = {row.key: (lrow, row) for lrow, row in printed if row is not None}
+    placed_by, unplaced = _align_rows(table, rows, printed, lambda r, width: width <= len(columns), read, anchored)
+    matched.update({key: (lrow, next(r for r in rows if r.key == key)) for key, (lrow, _) in placed_by.items()})
     header = _header(columns, unmatched)
     present = header.columns
     span = (min(header.positions.values()), max(header.positions.values())) if len(header.positions) >= 2 else None
@@ -223,7 +243,8 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
         if row.key not in matched:
             if not row.optional:
                 for col in columns:
-                    read.cells[f"{table.key}.{row.key}.{col.key}"] = Cell(key=f"{table.key}.{row.key}.{col.key}")
+                    read.cells[f"{table.key}.{row.key}.{col.key}"] = Cell(key=f"{table.key}.{row.key}.{col.key}",
+                                                                          note=unplaced)
             continue
         lrow, _ = matched[row.key]
         use = present
@@ -249,8 +270,73 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
                     cell.note = note
                 if tc is None:
                     cell.provenance = lrow.source
+                _mark_placed(cell, placed_by[row.key][1] if row.key in placed_by else None)
+                if cell.value is None and not lrow.printed:
+                    cell.note = cell.note or unplaced
                 read.cells[key] = cell
     return read
+
+
+def _in_order(table: Table, rows: list[Row], printed: list[tuple[LogicalRow, Row | None]],
+              read: TableRead) -> list[tuple[LogicalRow, Row | None]]:
+    """Rows recognised by their labels, with those out of the format's order (a fragment that reads
+    as another row's label, a row printed twice) set loose for the alignment to place or leave."""
+    index = {row.key: i for i, row in enumerate(rows)}
+    kept = in_order([index[row.key] if row else None for _, row in printed])
+    out: list[tuple[LogicalRow, Row | None]] = []
+    for (lrow, row), keep in zip(printed, kept, strict=True):
+        if row is not None and keep is None:
+            read.notes.append(f"表{table.number}：行「{lrow.label}」（{lrow.source.describe()}）"
+                              f"像是「{row.label}」，但不在格式的行序中")
+            out.append((lrow, None))
+            continue
+        out.append((lrow, row))
+    return [(lrow, row) for lrow, row in out if row is not None or lrow.printed]
+
+
+def _align_rows(table: Table, rows: list[Row], printed: list[tuple[LogicalRow, Row | None]], fits,
+                read: TableRead, anchored: bool) -> tuple[dict[str, tuple[LogicalRow, Placement]], str | None]:
+    """Place the printed rows no pattern recognised by the format's order (see parse.align).
+
+    Returns the placed rows by format row key, and the note a missing row's cells carry when some
+    printed figures could not be placed (their figures are not used; the parse notes each)."""
+    if not anchored:  # outside the table's section: only the rows between its first and last known rows
+        known = [i for i, (_, row) in enumerate(printed) if row is not None]
+        printed = printed[known[0]:known[-1] + 1] if known else []
+    loose = [i for i, (_, row) in enumerate(printed) if row is None]
+    if not loose:
+        return {}, None
+    index = {row.key: i for i, row in enumerate(rows)}
+    seq = [Printed(lrow.label, index[row.key] if row else None, len(lrow.printed)) for lrow, row in printed]
+    placements = align(_officials(tuple(rows)), seq, lambda r, width: not rows[r].optional and fits(rows[r], width))
+    placed: dict[str, tuple[LogicalRow, Placement]] = {}
+    left: list[str] = []
+    for i in loose:
+        lrow = printed[i][0]
+        if i in placements:
+            placed[rows[placements[i].row].key] = (lrow, placements[i])
+            continue
+        where = f"「{lrow.label or '（无标签）'}」（{lrow.source.describe()}）"
+        read.notes.append(f"表{table.number}：无法确定一行数字所在的行{where}，未采用")
+        left.append(where)
+    return placed, (f"未找到本行；表中有无法确定所在行的数字：{'、'.join(left)}" if left else None)
+
+
+@lru_cache(maxsize=16)
+def _officials(rows: tuple[Row, ...]) -> list[Official]:
+    return [official(row.label) for row in rows]
+
+
+def _mark_placed(cell: Cell, placement: Placement | None) -> None:
+    """A cell of a row placed by alignment says how, with a confidence below 1."""
+    if placement is None or (cell.value is None and cell.raw is None):
+        return
+    if placement.by == "label":
+        how, confidence = "行标签不完整或有误，按其余文字与行序定位", LABEL_CONFIDENCE
+    else:
+        how, confidence = "行标签缺失或无法辨认，按行序定位（前后行之间只余此一行）", ORDER_CONFIDENCE
+    cell.note = f"{how}；{cell.note}" if cell.note else how
+    cell.confidence = min(cell.confidence, confidence)
 
 
 @dataclass
@@ -284,22 +370,45 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
     rows = [(block, row) for block in table.blocks for row in block.rows]
     matched: dict[str, LogicalRow] = {}
     headers: list[LogicalRow] = []
-    for lrow in logical_rows(items):
+    printed: list[tuple[LogicalRow, Row | None]] = []
+    width = {row.key: len(block.columns) for block, row in rows}
+    block_rows = [r for _, r in rows]
+
+    def row_width(lrow: LogicalRow) -> int:
+        row = match_row(lrow.label, block_rows, set())
+        return width[row.key] if row else max(width.values())
+
+    header_of: dict[int, LogicalRow] = {}  # id of a printed row → the header row above it
+    for lrow in logical_rows(items, row_width):
         row = match_row(lrow.label, [r for _, r in rows], set(matched)) if lrow.has_value_cells else None
+        if headers:
+            header_of[id(lrow)] = headers[-1]
         if row is None or row.key in matched:
             headers.append(lrow)
+            if row is None and lrow.printed:
+                printed.append((lrow, None))
             continue
         matched[row.key] = lrow
+        printed.append((lrow, row))
+    printed = _in_order(table, block_rows, printed, read)
+    matched = {row.key: lrow for lrow, row in printed if row is not None}
+    placed_by, unplaced = _align_rows(table, block_rows, printed, lambda r, n: n <= width[r.key], read, anchored)
+    matched.update({key: lrow for key, (lrow, _) in placed_by.items()})
     read.layout = TableLayout(found=bool(matched))
     for block, row in rows:
         columns = list(block.columns)
         units = _header_units(columns, headers)
         lrow = matched.get(row.key)
-        values = _trim(lrow.values, len(columns)) if lrow else []
+        # A merged cell is one value: the copies a grid spread over the columns it spans are not.
+        values = _trim([v for v in lrow.values if not v.span_copy], len(columns)) if lrow else []
         note = None
-        if lrow and len(values) != len(columns):
+        by_header = _under_header(lrow.values, columns, header_of.get(id(lrow))) if lrow else None
+        if by_header is not None and len(values) != len(columns):
+            placed, note = by_header
+            values = [v for v in placed if v is not None]
+        elif lrow and len(values) != len(columns):
             note = f"本行印有 {len(values)} 个数，应为 {len(columns)} 个"
-            placed: list[TextCell | None] = values[: len(columns)] if len(values) > len(columns) else [None] * len(columns)
+            placed = values[: len(columns)] if len(values) > len(columns) else [None] * len(columns)
         else:
             placed = values or [None] * len(columns)
         if lrow:
@@ -307,12 +416,51 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
                                                   provenance=lrow.source)
         for col, tc in zip(columns, placed, strict=False):
             key = f"{table.key}.{row.key}.{col.key}"
-            cell = _cell(key, tc, col, units.get(col.key)) if lrow else Cell(key=key)
+            cell = _cell(key, tc, col, units.get(col.key)) if lrow else Cell(key=key, note=unplaced)
             if lrow and tc is None:
                 cell.provenance = lrow.source
-            cell.note = cell.note or note
+            cell.note = cell.note or note or (unplaced if lrow and not lrow.printed else None)
+            _mark_placed(cell, placed_by[row.key][1] if row.key in placed_by else None)
             read.cells[key] = cell
     return read
+
+
+def _under_header(values: list[TextCell], columns: list[Column],
+                  header: LogicalRow | None) -> tuple[list[TextCell | None], str | None] | None:
+    """A row's figures set under the header cells that span their grid columns (a header cell
+    merged over two columns covers both); None when the grid or the header does not tell."""
+    if header is None:
+        return None
+    covers: dict[int, int] = {}  # grid column → the format's column printed over it
+    for cell in header.labels:
+        if cell.source.col is None:
+            continue
+        printed = _base_label(cell.text)
+        for j, col in enumerate(columns):
+            if col.pattern.fullmatch(normalize_label(cell.text)) or printed == _base_label(col.label):
+                covers[cell.source.col] = j
+    if len(set(covers.values())) != len(columns):
+        return None
+    under: list[list[TextCell]] = [[] for _ in columns]
+    for value in values:
+        if _blank(value):
+            continue
+        if value.source.col not in covers:
+            return None  # a figure under no header cell
+        under[covers[value.source.col]].append(value)
+    placed: list[TextCell | None] = []
+    conflicts = []
+    for col, cells in zip(columns, under, strict=True):
+        distinct = {parse_number(c.text) for c in cells}
+        if len(distinct) > 1:
+            conflicts.append(f"{col.label}下印有 {'、'.join(c.text for c in cells)}")
+        placed.append(cells[0] if len(distinct) == 1 else None)
+    return placed, ("按表头所跨的列取数；" + "；".join(conflicts) + "，无法确定") if conflicts else "按表头所跨的列取数"
+
+
+def _base_label(text: str) -> str:
+    """A column label without what its brackets add (a unit): 采购总金额（万元） → 采购总金额."""
+    return normalize_label(re.split(r"[（(]", text)[0])
 
 
 def read_line(table: Table, items: list[Item], anchored: bool = True) -> TableRead:
@@ -329,7 +477,7 @@ def read_line(table: Table, items: list[Item], anchored: bool = True) -> TableRe
     by_group: dict[str, LogicalRow] = {}
     pool: list[TextCell] = []
     first_source = None
-    header = [*rows, *columns]
+    header = rows  # its groups name table 四 alone; 总计 and the like head other tables too
     for lrow in logical_rows(items):
         if not anchored and lrow.labels:
             anchored = any(d.match_length(normalize_label(lrow.label)) for d in header)

@@ -34,9 +34,11 @@ READERS: dict[str, str | Reader] = {
     "text": _text,
     "html": "gongkai.read.html:read_html",
     "docx": "gongkai.read.docx:read_docx",
+    "xlsx": "gongkai.read.xlsx:read_xlsx",
     "office": "gongkai.read.office:read_office",
     "pdf": "gongkai.read.pdf:read_pdf",
     "image": "gongkai.read.ocr:read_image",
+    "pages": "gongkai.read.pages:read_image_zip",
 }
 
 
@@ -46,9 +48,13 @@ def sniff(data: bytes, path: str | None = None) -> str:
     if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return "docx"  # the DOCX reader says so clearly when the zip is something else
+        from gongkai.read.pages import is_image_zip
+        from gongkai.read.xlsx import is_workbook
+
+        # The DOCX reader says so clearly when the zip is none of these.
+        return "xlsx" if is_workbook(data) else "pages" if is_image_zip(data) else "docx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "office"  # OLE2: .doc, .wps, .et
+        return "office"  # OLE2: .doc, .wps, .xls, .et
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")) or (
         head.startswith(b"RIFF") and head[8:12] == b"WEBP"
     ):
@@ -93,7 +99,11 @@ def read(path: str | os.PathLike[str], kind: str | None = None) -> Document:
     except OSError as exc:
         raise LoadError(name, f"无法读取文件 (cannot read: {exc.strerror or exc})") from exc
     if p.is_dir():
-        raise LoadError(name, "是目录而不是文件 (is a directory)")
+        from gongkai.read.pages import folder_pages
+
+        if pages := folder_pages(p):  # a report photographed page by page
+            return read_pages(pages, name)
+        raise LoadError(name, "是目录而不是文件，且其中没有页面图片 (is a directory without page images)")
     if size > MAX_BYTES:
         raise LoadError(name, f"文件过大：{size} 字节，上限 {MAX_BYTES} 字节 (file too large)")
     if size == 0:
@@ -103,3 +113,22 @@ def read(path: str | os.PathLike[str], kind: str | None = None) -> Document:
     except OSError as exc:
         raise LoadError(name, f"无法读取文件 (cannot read: {exc.strerror or exc})") from exc
     return read_bytes(data, name, kind)
+
+
+def read_pages(paths: list[str | os.PathLike[str]], name: str | None = None) -> Document:
+    """Page images read as one report, in the order given (`gongkai parse --pages p1.jpg p2.jpg`)."""
+    from gongkai.read.ocr import read_pages as ocr_pages
+
+    if not paths:
+        raise LoadError(name, "没有页面图片 (no page images)")
+    pages = []
+    for path in paths:
+        p = Path(path)
+        try:
+            size = p.stat().st_size
+            if size > MAX_BYTES:
+                raise LoadError(str(path), f"文件过大：{size} 字节，上限 {MAX_BYTES} 字节 (file too large)")
+            pages.append((str(path), p.read_bytes()))
+        except OSError as exc:
+            raise LoadError(str(path), f"无法读取文件 (cannot read: {exc.strerror or exc})") from exc
+    return ocr_pages(pages, name or (str(paths[0]) if paths else None))

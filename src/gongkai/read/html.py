@@ -60,7 +60,9 @@ def read_html(data: bytes, path: str | None = None) -> Document:
     reader.emit_flow(_flow(body if body is not None else root))
     if not reader.items:
         raise LoadError(path, "网页中没有正文文字 (no text in the HTML page)")
-    return Document(path=path, kind="html", items=reader.items)
+    title = root.find(".//title")
+    headers = [Paragraph(text=clean(title.text), source=Provenance())] if title is not None and title.text else []
+    return Document(path=path, kind="html", items=reader.items, headers=headers)
 
 
 def decode_html(data: bytes, path: str | None) -> str:

@@ -3,7 +3,7 @@
 The engine detects text lines and recognises each with a box per character. Tables are rebuilt
 from the ruling lines the image shows: OpenCV morphology keeps the long horizontal and vertical
 strokes, and pdfplumber's own edge → intersection → cell logic turns them into cells, so the
-grid is built exactly as for a PDF with a text layer (gongkai.read.pdf). Each recognised
+grid is built exactly as for a PDF with a text layer (gongkai.read.page). Each recognised
 character goes to the cell holding its centre: a line the detector drew across a cell border is
 split at the border, and a cell with nothing in it stays blank. A table without ruling lines is
 read as in a PDF: rows from the wide gaps in a line, columns from the figures' positions. A scan
@@ -19,13 +19,15 @@ corner; of the straightened image when it was turned); PDF points for scanned PD
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import re
 import threading
 import warnings
-from collections.abc import Set
+from collections.abc import Callable, Iterator, Set
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ import numpy as np
 
 from gongkai.document import Document, Item, LoadError, TableRow
 from gongkai.read import limits
-from gongkai.read.pdf import MAX_PAGES, Glyph, Grid, PageContent, append_page, page_items, usable
+from gongkai.read.page import MAX_PAGES, Glyph, Grid, PageContent, append_page, page_items, usable
 from gongkai.text import parse_number
 
 # Recognitions scoring below this are noise; anything above is kept with its score.
@@ -89,6 +91,42 @@ def engine() -> Any:
 
 
 def read_image(data: bytes, path: str | None = None) -> Document:
+    return read_pages([(path, data)], path)
+
+
+def read_pages(pages: list[tuple[str | None, bytes]], path: str | None = None) -> Document:
+    """Images, each of one page or more (TIFF frames), read as the pages of one report in order."""
+    from PIL import Image
+
+    items: list[Item] = []
+    previous: PageContent | None = None
+    margins: set[str] = set()
+    tables = 0
+    number = 0
+    for name, data in pages:
+        try:
+            for frame in _frames(data, name):
+                number += 1
+                if number > MAX_PAGES:
+                    raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
+                pixels, ratio = _rgb(frame)
+                content = ocr_image(pixels, number, tables, scale=1 / ratio, furniture=margins)  # boxes in the file's pixels
+                append_page(items, previous, content)
+                previous = content
+                tables += content.tables
+                margins |= content.margins
+        except LoadError as exc:
+            raise LoadError(name, exc.problem) from exc
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise LoadError(name, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
+    if not items:
+        raise LoadError(path, "图片中未识别出文字 (no text recognised in the image)")
+    return Document(path=path, kind="ocr", items=items,
+                    text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
+
+
+def _frames(data: bytes, path: str | None):
+    """The frames of an image file (a TIFF's pages), the first turned upright as its EXIF says."""
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     try:
@@ -106,29 +144,9 @@ def read_image(data: bytes, path: str | None = None) -> Document:
         frames = getattr(image, "n_frames", 1)
     except (OSError, ValueError, EOFError, SyntaxError) as exc:
         raise LoadError(path, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
-    limits.check_ocr_pages(path, frames, "图片帧")
-    items: list[Item] = []
-    previous: PageContent | None = None
-    margins: set[str] = set()
-    tables = 0
-    try:
-        for number, frame in enumerate(ImageSequence.Iterator(image), 1):
-            if number > MAX_PAGES:
-                raise LoadError(path, f"图片页数过多，上限 {MAX_PAGES} 页 (too many frames)")
-            pixels, ratio = _rgb(ImageOps.exif_transpose(frame) if number == 1 else frame)
-            content = ocr_image(pixels, number, tables, scale=1 / ratio, furniture=margins)  # boxes in the file's pixels
-            append_page(items, previous, content)
-            previous = content
-            tables += content.tables
-            margins |= content.margins
-    except LoadError as exc:
-        raise LoadError(path, exc.problem) from exc
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise LoadError(path, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
-    if not items:
-        raise LoadError(path, "图片中未识别出文字 (no text recognised in the image)")
-    return Document(path=path, kind="ocr", items=items,
-                    text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
+    limits.check_ocr_pages(path, frames, "图片帧")  # before the first frame is read
+    for number, frame in enumerate(ImageSequence.Iterator(image), 1):
+        yield ImageOps.exif_transpose(frame) if number == 1 else frame
 
 
 def _rgb(frame) -> tuple[np.ndarray, float]:
@@ -160,7 +178,27 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
     """One page image (H×W×3 RGB) → its items in reading order (and the tables found).
 
     Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
+    return page_content(recognise_page(rgb), page, first_table, scale, furniture)
+
+
+@dataclass
+class RecognisedPage:
+    """What OCR saw on a page, before it is placed among the pages around it: the costly half of
+    ocr_image, which needs nothing from the other pages (so pages can be recognised anywhere)."""
+
+    glyphs: list[Glyph]
+    grids: list[Grid]
+    height: float
+
+
+def recognise_page(rgb: np.ndarray) -> RecognisedPage | None:
+    """The text and tables on one page image; None when no text is found."""
+    if rgb.ndim == 3:
+        rgb = remove_seals(rgb)
     gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
+    if (flat := perspective(gray)) is not None:
+        rgb = _warp(rgb, flat)
+        gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
     angle = skew(gray)
     if angle:
         rgb = _rotate(rgb, -angle)  # turned back level
@@ -171,13 +209,72 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
         rgb[found.lines] = 255
     boxes = _recognise(rgb)
     if not boxes:
-        return PageContent([])
+        return None
     grids = [g for g in (Grid(cells, 2.0) for cells in found.tables) if usable(g)]
     glyphs: list[Glyph] = []
     for box in boxes:
         glyphs += _split(box, grids)
     glyphs += _missed(rgb, grids, glyphs, found.text_height)
-    return page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text, furniture)
+    return RecognisedPage(glyphs, grids, float(rgb.shape[0]))
+
+
+def page_content(recognised: RecognisedPage | None, page: int, first_table: int, scale: float = 1.0,
+                 furniture: Set[str] = frozenset()) -> PageContent:
+    if recognised is None:
+        return PageContent([])
+    return page_items(page, recognised.glyphs, recognised.grids, first_table, recognised.height, scale, value_text, furniture)
+
+
+# --- pages recognised elsewhere ---------------------------------------------------------------------
+# A scanned PDF's pages can be recognised in parallel (on a Dask cluster: gongkai.store.cluster) and
+# joined in order. The mapper is given the function, the bytes every call shares and the page numbers.
+
+PageMapper = Callable[[Callable[..., Any], bytes, list[int]], list[Any]]
+_page_mapper: ContextVar[PageMapper | None] = ContextVar("gongkai_page_mapper", default=None)
+
+
+@contextlib.contextmanager
+def page_map(mapper: PageMapper) -> Iterator[None]:
+    """Within the block, a scanned PDF's pages are recognised through `mapper`."""
+    token = _page_mapper.set(mapper)
+    try:
+        yield
+    finally:
+        _page_mapper.reset(token)
+
+
+def page_mapper() -> PageMapper | None:
+    return _page_mapper.get()
+
+
+# Red seal ink: red well above green and blue. Black print under it stays black (dark in all three).
+_SEAL_RED = 60
+_SEAL_MIN_RED = 120
+
+
+def remove_seals(rgb: np.ndarray) -> np.ndarray:
+    """The image with red official seals (公章) turned white: the ring, the star and the words inside
+    it, wherever red ink forms a roughly round shape many characters wide. Red text lines (a red
+    letterhead) are thin and stay; black print under a seal stays, being dark in every channel."""
+    import cv2
+
+    channels = rgb.astype(np.int16)
+    red = (channels[..., 0] - np.maximum(channels[..., 1], channels[..., 2]) > _SEAL_RED) & \
+        (channels[..., 0] > _SEAL_MIN_RED)
+    if np.count_nonzero(red) < 50:
+        return rgb
+    joined = cv2.dilate(red.astype(np.uint8), np.ones((7, 7), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    least = max(40, min(rgb.shape[:2]) / 25)  # a seal is some 4 cm across; a character far less
+    out = rgb
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if w >= least and h >= least and 0.5 <= w / h <= 2:
+            if out is rgb:
+                out = rgb.copy()
+            area = out[y:y + h, x:x + w]
+            area[red[y:y + h, x:x + w]] = 255
+    return out
 
 
 def _missed(rgb: np.ndarray, grids: list[Grid], glyphs: list[Glyph], text_height: float) -> list[Glyph]:
@@ -382,6 +479,58 @@ def ruling(gray: np.ndarray) -> Ruling:
         lines[area] |= horizontal[area] > 0
     lines = cv2.dilate(lines.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))) > 0
     return Ruling(tables, lines, text_height)
+
+
+# A table whose corners stand this far (in pixels) from a rectangle's is photographed at an angle.
+_KEYSTONE = 4.0
+
+
+def perspective(gray: np.ndarray) -> np.ndarray | None:
+    """The 3×3 transform that makes a photographed table rectangular again, from its ruling lines:
+    the table's grid is the page's largest connected stroke, and its outline a quadrilateral.
+    None when the page has no table, or its table is already a rectangle (a scan; a slight turn
+    is skew()'s)."""
+    import cv2
+
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count < 2:
+        return None
+    label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    w, h = stats[label, 2:4]
+    if w * h < 0.1 * gray.size:
+        return None  # the largest stroke is no table
+    contours, _ = cv2.findContours((labels == label).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+    if len(quad) != 4:
+        return None
+    # Corners in order: top-left, top-right, bottom-right, bottom-left.
+    by_sum, by_diff = quad.sum(axis=1), np.diff(quad, axis=1).ravel()
+    corners = np.array([quad[np.argmin(by_sum)], quad[np.argmin(by_diff)], quad[np.argmax(by_sum)],
+                        quad[np.argmax(by_diff)]], dtype=np.float32)
+    width = max(np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3]))
+    height = max(np.linalg.norm(corners[3] - corners[0]), np.linalg.norm(corners[2] - corners[1]))
+    left, top = corners[:, 0].min(), corners[:, 1].min()
+    target = np.array([[left, top], [left + width, top], [left + width, top + height], [left, top + height]],
+                      dtype=np.float32)
+    if np.abs(corners - target).max() < _KEYSTONE or _is_turned(corners):
+        return None
+    return cv2.getPerspectiveTransform(corners, target)
+
+
+def _is_turned(corners: np.ndarray) -> bool:
+    """Whether the outline is a rectangle turned (every side as long as its opposite): skew()'s case."""
+    sides = [np.linalg.norm(corners[(i + 1) % 4] - corners[i]) for i in range(4)]
+    return abs(sides[0] - sides[2]) < _KEYSTONE and abs(sides[1] - sides[3]) < _KEYSTONE
+
+
+def _warp(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    import cv2
+
+    height, width = rgb.shape[:2]
+    return cv2.warpPerspective(rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                               borderValue=(255, 255, 255))
 
 
 # A scan turned by less than this is left as it is; by more than the maximum, it is not a skew.

@@ -20,6 +20,7 @@ from lxml import etree
 from gongkai.formats import Table, load_format
 from gongkai.model import Report
 from gongkai.render.layout import Grid, anchors, table_grid
+from gongkai.text import printable
 
 # The fonts Chinese government documents are set in; the fonts table names the free CJK fonts
 # as their alternates, and LibreOffice falls back to the installed Noto CJK glyphs in any case.
@@ -71,6 +72,11 @@ def _run(run: Run, east_asia: str) -> Run:
     return run
 
 
+def _add_run(paragraph, text: str, east_asia: str) -> Run:
+    """A run of text from the report: characters XML cannot hold dropped, the rest as written."""
+    return _run(paragraph.add_run(printable(text)), east_asia)
+
+
 def _declare_alternate_fonts(document) -> None:
     """Add the CJK fonts to word/fontTable.xml with their free alternates (w:altName)."""
     part = next((p for p in document.part.package.iter_parts() if p.partname.endswith("/fontTable.xml")), None)
@@ -96,13 +102,8 @@ def _declare_alternate_fonts(document) -> None:
 
 
 def _column_widths(table: Table, width: int) -> list[int]:
-    """Label columns get room for their text; figure columns share the rest."""
-    if table.layout == "grid":
-        labels = [Mm(10), Mm(18), Mm(44)]
-    elif table.layout == "blocks":
-        labels = [Mm(44)]
-    else:
-        labels = []
+    """Label columns as wide as the format says; figure columns share the rest."""
+    labels = [Mm(w) for w in table.label_widths]
     rest = _TEXT_WIDTH - sum(labels)
     figures = width - len(labels)
     return labels + [int(rest / figures)] * figures
@@ -120,9 +121,14 @@ def _add_table(document, table: Table, grid: Grid) -> DocxTable:
     for grid_col, column_width in zip(out._tbl.tblGrid.gridCol_lst, widths, strict=True):
         grid_col.w = column_width
     # A row split across a page break prints a label's last characters on the next page, where
-    # neither readers nor people find them: each row stays whole.
-    for tr in out._tbl.tr_lst:
-        tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    # neither readers nor people find them: each row stays whole. The header rows (those above the
+    # first figure) repeat on every page the table runs onto.
+    header_rows = next((r for r, row in enumerate(grid) if any(cell.key for cell in row)), 0)
+    for r, tr in enumerate(out._tbl.tr_lst):
+        tr_pr = tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if r < header_rows and all(cell.header for cell in grid[r]):
+            tr_pr.append(OxmlElement("w:tblHeader"))
     # The cells fetched once: Table.cell() walks the whole table on every call.
     cells = [[_Cell(tc, out) for tc in tr.tc_lst] for tr in out._tbl.tr_lst]
     for row in cells:
@@ -142,14 +148,16 @@ def _add_table(document, table: Table, grid: Grid) -> DocxTable:
         paragraph.paragraph_format.space_before = Pt(0)
         paragraph.paragraph_format.space_after = Pt(0)
         paragraph.paragraph_format.first_line_indent = Pt(0)
-        run = _run(paragraph.add_run(grid_cell.text), BODY_FONT)
+        # The header rows and the first row of figures stay on one page: a header never ends a page.
+        paragraph.paragraph_format.keep_with_next = r < header_rows
+        run = _add_run(paragraph, grid_cell.text, BODY_FONT)
         run.font.size = size
     return out
 
 
 def render_docx(report: Report) -> bytes:
     fmt = load_format(report.format)
-    title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
+    title = report.title or fmt.default_title(report.agency, report.year)
     document = new_document()
     section = document.sections[0]
     section.page_width, section.page_height = _PAGE_WIDTH, _PAGE_HEIGHT
@@ -159,25 +167,26 @@ def render_docx(report: Report) -> bytes:
     _style_fonts(document.styles["Title"], TITLE_FONT, Pt(20), bold=True)
     _style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(15))
     _declare_alternate_fonts(document)
-    # The package properties hold at most 255 characters; the title page prints the whole title.
-    document.core_properties.title = title[:255]
-    document.core_properties.author = (report.agency or "")[:255]
+    # Word's document properties hold at most 255 characters.
+    document.core_properties.title = printable(title)[:255]
+    document.core_properties.author = printable(report.agency or "")[:255]
 
     heading = document.add_paragraph(style="Title")
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(heading.add_run(title), TITLE_FONT)
+    _add_run(heading, title, TITLE_FONT)
     texts = {s.number: s.text for s in report.sections}
     by_section = {t.section: t for t in fmt.tables}
     for fmt_section in fmt.sections:
         paragraph = document.add_paragraph(style="Heading 1")
-        _run(paragraph.add_run(f"{fmt_section.number}、{fmt_section.title}"), HEADING_FONT)
+        _add_run(paragraph, f"{fmt_section.number}、{fmt_section.title}", HEADING_FONT)
         for line in texts.get(fmt_section.number, "").splitlines():
             if line.strip():
                 body = document.add_paragraph()
                 body.paragraph_format.first_line_indent = Pt(28)  # two characters, as official documents indent
-                _run(body.add_run(line.strip()), BODY_FONT)
+                _add_run(body, line.strip(), BODY_FONT)
         table = by_section.get(fmt_section.number)
         if table is not None:
+            document.paragraphs[-1].paragraph_format.keep_with_next = True  # the heading stays with its table
             _add_table(document, table, table_grid(table, report, fmt))
     out = io.BytesIO()
     document.save(out)

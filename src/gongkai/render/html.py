@@ -52,7 +52,7 @@ def grid_html(grid: Grid, table_key: str) -> str:
 
 def render_html(report: Report) -> str:
     fmt = load_format(report.format)
-    title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
+    title = report.title or fmt.default_title(report.agency, report.year)
     texts = {s.number: s.text for s in report.sections}
     by_section = {t.section: t for t in fmt.tables}
     body = [f"<h1>{escape(title)}</h1>"]

@@ -1,8 +1,11 @@
 """The official layout of the three tables as grids of text, for every renderer.
 
 Each table becomes a list of rows of GridCells (text, rowspan, colspan) drawn the way the format
-draws it: table 三 with its three-row header and merged group labels, table 四 with its two-level
-header. Renderers (Markdown, HTML, DOCX, PDF) only decide how to print a grid.
+definition says: headers from the columns' groups, row labels from the rows' groups, merged where
+they are shared (table 三's three-row header and its nested outcome groups, table 四's two-level
+header). Nothing here knows a row or a column by name, so a format with another column group or
+another nested row is drawn without code. Renderers (terminal, Markdown, HTML, DOCX, PDF, the xlsx
+template, the web pages) only decide how to print a grid.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 
 from gongkai.formats import Format, Table
 from gongkai.model import Report
+from gongkai.text import figure_text
 
 
 @dataclass
@@ -26,11 +30,7 @@ Grid = list[list[GridCell]]
 
 
 def figure(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return str(value)
+    return figure_text(value)
 
 
 def _value_cell(report: Report, key: str) -> GridCell:
@@ -40,6 +40,7 @@ def _value_cell(report: Report, key: str) -> GridCell:
 def blocks_grid(table: Table, report: Report) -> Grid:
     """Table 二: for each 第二十条 block a heading row, a column-label row and its rows."""
     width = 1 + max(len(b.columns) for b in table.blocks)
+    stated = table.stated_rows(report.cells)
     grid: Grid = []
     for block in table.blocks:
         grid.append([GridCell(block.heading or "", colspan=width, header=True)])
@@ -47,7 +48,7 @@ def blocks_grid(table: Table, report: Report) -> Grid:
         if len(block.columns) < width - 1:
             header[-1].colspan = width - len(block.columns)
         grid.append(header)
-        for row in block.rows:
+        for row in table.printed_rows(block, stated):
             cells = [GridCell(row.label, header=True)]
             cells += [_value_cell(report, f"{table.key}.{row.key}.{c.key}") for c in block.columns]
             if len(block.columns) < width - 1:
@@ -56,74 +57,100 @@ def blocks_grid(table: Table, report: Report) -> Grid:
     return grid
 
 
-def applications_grid(table: Table, report: Report, fmt: Format) -> Grid:
-    """Table 三: three header rows, then a row per format row with its group labels merged."""
-    columns = table.blocks[0].columns
-    rows = [r for r in table.all_rows if not r.optional or _has_row(report, table, r.key)]
-    if any(r.optional for r in rows):  # a report printing （六） as one row has no sub-rows
-        rows = [r for r in rows if not r.key.startswith("other.") or r.optional]
-    org = [c for c in columns if c.group]
-    grid: Grid = [
-        [GridCell(table.note or "", rowspan=3, colspan=3, header=True),
-         GridCell(table.column_header or "", colspan=len(columns), header=True)],
-        [GridCell(columns[0].label, rowspan=2, header=True),
-         GridCell(org[0].group or "", colspan=len(org), header=True),
-         GridCell(columns[-1].label, rowspan=2, header=True)],
-        [GridCell(c.label, header=True) for c in org],
-    ]
-    # Group labels: 三、本年度办理结果 spans every outcome row; （三）不予公开 its sub-rows.
-    outcome = [r for r in rows if r.group or r.key.startswith("other")]
-    outcome_start = rows.index(outcome[0]) if outcome else None
-    i = 0
-    while i < len(rows):
-        row = rows[i]
-        line: list[GridCell] = []
-        if outcome and i == outcome_start:
-            # The outcome rows' common group label (三、本年度办理结果), merged down their side.
-            line.append(GridCell(outcome[0].group or "", rowspan=len(outcome), header=True))
-        in_outcome = outcome and outcome_start is not None and outcome_start <= i < outcome_start + len(outcome)
-        if not in_outcome:
-            line.append(GridCell(row.label, colspan=3, header=True))
-        elif row.group and row.group.startswith("（") and "." in row.label[:3]:
-            first_of_group = i == 0 or rows[i - 1].group != row.group
-            if first_of_group:
-                span = sum(1 for r in rows if r.group == row.group)
-                line.append(GridCell(row.group, rowspan=span, header=True))
-            line.append(GridCell(row.label, header=True))
-        else:
-            line.append(GridCell(row.label, colspan=2, header=True))
-        line += [_value_cell(report, f"{table.key}.{row.key}.{c.key}") for c in columns]
-        grid.append(line)
-        i += 1
+@dataclass(frozen=True)
+class Span:
+    """One label of a header tree: it starts at leaf `start`, covers `count` leaves along the tree's
+    axis and `depth` levels across it (a leaf shallower than the tree stretches to its bottom)."""
+
+    start: int
+    text: str
+    count: int
+    depth: int
+
+
+def span_levels(paths: list[tuple[str, ...]], depth: int | None = None) -> list[list[Span]]:
+    """The labels of a tree given by its leaves' paths (outermost label first), level by level.
+
+    Consecutive leaves that share a path prefix share its labels: the columns 商业企业 … 其他 under one
+    法人或其他组织, the rows 1. … 8. under one （三）不予公开 under one 三、本年度办理结果."""
+    depth = depth or max(len(p) for p in paths)
+    levels: list[list[Span]] = [[] for _ in range(depth)]
+    for level in range(depth):
+        i = 0
+        while i < len(paths):
+            path = paths[i]
+            if level >= len(path):
+                i += 1
+            elif level == len(path) - 1:  # the leaf's own label, down to the bottom level
+                levels[level].append(Span(i, path[level], 1, depth - level))
+                i += 1
+            else:
+                j = i + 1
+                while j < len(paths) and len(paths[j]) > level + 1 and paths[j][: level + 1] == path[: level + 1]:
+                    j += 1
+                levels[level].append(Span(i, path[level], j - i, 1))
+                i = j
+    return levels
+
+
+def header_rows(paths: list[tuple[str, ...]], corner: GridCell | None = None) -> Grid:
+    """Header rows over columns whose label paths are given: each level one grid row, spans merged."""
+    levels = span_levels(paths)
+    rows: Grid = [[GridCell(s.text, rowspan=s.depth, colspan=s.count, header=True) for s in level] for level in levels]
+    if corner is not None:
+        corner.rowspan = len(levels)
+        rows[0].insert(0, corner)
+    return rows
+
+
+def row_labels(paths: list[tuple[str, ...]], depth: int) -> list[list[GridCell]]:
+    """For each row, the label cells that start on it (group labels merged down the rows they cover),
+    `depth` label columns wide."""
+    out: list[list[GridCell]] = [[] for _ in paths]
+    for level in span_levels(paths, depth):
+        for s in level:
+            out[s.start].append(GridCell(s.text, rowspan=s.count, colspan=s.depth, header=True))
+    return out
+
+
+def label_depth(table: Table) -> int:
+    return max(len(row.groups) + 1 for row in table.all_rows)
+
+
+def grid_table(table: Table, report: Report) -> Grid:
+    """Rows × shared columns (table 三): the header from the columns' groups, the rows' labels from
+    their groups, the note in the corner."""
+    block = table.blocks[0]
+    columns = block.columns
+    rows = table.printed_rows(block, table.stated_rows(report.cells))
+    top = (table.column_header,) if table.column_header else ()
+    width = label_depth(table)
+    grid = header_rows([(*top, *c.groups, c.label) for c in columns],
+                       corner=GridCell(table.note or "", colspan=width, header=True))
+    labels = row_labels([(*r.groups, r.label) for r in rows], width)
+    for row, label_cells in zip(rows, labels, strict=True):
+        grid.append(label_cells + [_value_cell(report, f"{table.key}.{row.key}.{c.key}") for c in columns])
     return grid
 
 
-def _has_row(report: Report, table: Table, row_key: str) -> bool:
-    return any(k.startswith(f"{table.key}.{row_key}.") for k in report.cells)
+def line_table(table: Table, report: Report) -> Grid:
+    """Rows side by side on one line of figures (table 四): each row a group of the header over its
+    columns, the rows' own groups above them."""
+    block = table.blocks[0]
+    rows = table.printed_rows(block, table.stated_rows(report.cells))
+    paths = [(*r.groups, r.label, *c.groups, c.label) for r in rows for c in block.columns]
+    grid = header_rows(paths)
+    grid.append([_value_cell(report, f"{table.key}.{r.key}.{c.key}") for r in rows for c in block.columns])
+    return grid
 
 
-def appeals_grid(table: Table, report: Report) -> Grid:
-    """Table 四: 行政复议 | 行政诉讼 (未经复议直接起诉 | 复议后起诉), each over its five columns, one line of figures."""
-    columns = table.blocks[0].columns
-    rows = table.all_rows
-    k = len(columns)
-    top = [GridCell(rows[0].label, colspan=k, header=True)]
-    litigation = [r for r in rows if r.group]
-    if litigation:
-        top.append(GridCell(litigation[0].group or "", colspan=k * len(litigation), header=True))
-    second = [GridCell(c.label, rowspan=2, header=True) for c in columns]
-    second += [GridCell(r.label, colspan=k, header=True) for r in litigation]
-    third = [GridCell(c.label, header=True) for _ in litigation for c in columns]
-    figures = [_value_cell(report, f"{table.key}.{r.key}.{c.key}") for r in rows for c in columns]
-    return [top, second, third, figures]
-
-
-def table_grid(table: Table, report: Report, fmt: Format) -> Grid:
+def table_grid(table: Table, report: Report, fmt: Format | None = None) -> Grid:
+    """A table of the format drawn as the official layout, for every renderer."""
     if table.layout == "blocks":
         return blocks_grid(table, report)
     if table.layout == "grid":
-        return applications_grid(table, report, fmt)
-    return appeals_grid(table, report)
+        return grid_table(table, report)
+    return line_table(table, report)
 
 
 def anchors(grid: Grid) -> list[tuple[int, int, GridCell]]:

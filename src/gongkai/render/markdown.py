@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from gongkai.formats import load_format
 from gongkai.model import Report
 from gongkai.render.layout import Grid, anchors, dense, table_grid
@@ -24,9 +27,24 @@ def joined_labels(grid: Grid) -> list[list[str]]:
     return out
 
 
+_MARKUP = re.compile(r"([\\`*_\[\]{}~])")
+_LINE_START = re.compile(r"^(\s*)(#|>|[-+](?=\s)|\d+(?=[.)]\s?))")
+
+
+def markdown_text(text: str, inline: bool = False) -> str:
+    """Text from a report as Markdown shows it, never as markup: HTML (<script>, <img onerror>)
+    as entities, emphasis, links and code escaped, and (unless inline, as in a table cell) a line
+    never read as a heading, quote or list."""
+    text = html.escape(text, quote=False)
+    text = _MARKUP.sub(r"\\\1", text)
+    if inline:
+        return text
+    return _LINE_START.sub(lambda m: m[1] + "\\" + m[2] if not m[2][0].isdigit() else m[1] + m[2] + "\\", text)
+
+
 def _pipe(rows: list[list[str]]) -> list[str]:
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "｜").replace("\n", "") for c in cells) + " |"
+        return "| " + " | ".join(markdown_text(c.replace("|", "｜").replace("\n", ""), inline=True) for c in cells) + " |"
 
     return [line(rows[0]), "|" + "---|" * len(rows[0])] + [line(r) for r in rows[1:]]
 
@@ -35,14 +53,17 @@ def render_markdown(report: Report, tables: str = "pipe") -> str:
     """tables: 'pipe' (Markdown pipe tables, label columns joined into one) or 'tabs' (tab-separated
     rows with every column of the official grid, as pasted from Word)."""
     fmt = load_format(report.format)
-    title = report.title or f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
-    out = [f"# {title}", ""]
+    title = report.title or fmt.default_title(report.agency, report.year)
+    # Markdown escapes the report's text; plain text (tabs) prints it as it is.
+    text = markdown_text if tables == "pipe" else (lambda t: t)
+    out = [f"# {text(title)}", ""]
     texts = {s.number: s.text for s in report.sections}
     by_section = {t.section: t for t in fmt.tables}
     for section in fmt.sections:
         out += [f"## {section.number}、{section.title}", ""]
-        if texts.get(section.number):
-            out += [texts[section.number], ""]
+        for paragraph in (texts.get(section.number) or "").splitlines():  # a blank line between paragraphs
+            if paragraph.strip():
+                out += [text(paragraph.strip()), ""]
         table = by_section.get(section.number)
         if table is not None:
             grid = table_grid(table, report, fmt)

@@ -1,30 +1,16 @@
-"""A report as PDF in the official layout (its DOCX converted by LibreOffice), and a page of a PDF
-as a PNG image (pypdfium2).
-
-LibreOffice runs headless with a profile of its own in a temporary directory, so conversions do
-not touch, or wait for, a user's running office; a conversion that hangs is killed at the timeout.
-"""
+"""A report as PDF in the official layout (its DOCX converted by LibreOffice, gongkai.libreoffice),
+and a page of a PDF as a PNG image (pypdfium2)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
-from pathlib import Path
-
+from gongkai import libreoffice
 from gongkai.model import Report
 
-CONVERT_TIMEOUT = float(os.environ.get("GONGKAI_SOFFICE_TIMEOUT", 180))
+CONVERT_TIMEOUT = libreoffice.TIMEOUT_SECONDS
 
 
 class RenderError(RuntimeError):
     """A report that could not be rendered; the message says why (in Chinese and English)."""
-
-
-def soffice_path() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def render_pdf(report: Report, timeout: float = CONVERT_TIMEOUT) -> bytes:
@@ -46,39 +32,10 @@ def convert_to_pdf(documents: list[tuple[str, bytes]], timeout: float = CONVERT_
 
     export_filter is LibreOffice's --convert-to argument: "pdf", or "pdf:writer_pdf_Export:{…}"
     with export options (a password, PDF/A)."""
-    soffice = soffice_path()
-    if soffice is None:
-        raise RenderError("未找到 LibreOffice (soffice)，无法生成 PDF (LibreOffice is not installed: apt-get install libreoffice-writer)")
-    stems = [Path(name).stem for name, _ in documents]
-    if len(set(stems)) != len(stems):
-        raise RenderError("待转换的文件重名 (two documents with the same name)")
-    with tempfile.TemporaryDirectory(prefix="gongkai-soffice-") as tmp:
-        sources = []
-        for name, data in documents:
-            source = Path(tmp) / "in" / Path(name).name
-            source.parent.mkdir(exist_ok=True)
-            source.write_bytes(data)
-            sources.append(source)
-        out = Path(tmp) / "out"
-        command = [soffice, "--headless", "--norestore", "--nolockcheck", "--nodefault",
-                   f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
-                   "--convert-to", export_filter, "--outdir", str(out), *map(str, sources)]
-        # A session of its own: on a timeout the whole office process group is killed.
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                                   env={**os.environ, "HOME": tmp})
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            raise RenderError(f"LibreOffice 转换超时（{timeout:.0f} 秒） (conversion timed out)") from exc
-        pdfs = [out / (source.stem + ".pdf") for source in sources]
-        missing = [pdf.name for pdf in pdfs if not pdf.is_file()]
-        if process.returncode != 0 or missing:
-            detail = (stderr or stdout).decode("utf-8", "replace").strip().splitlines()
-            raise RenderError(f"LibreOffice 转换失败 (conversion failed, exit {process.returncode}, missing {missing}: "
-                              f"{detail[-1] if detail else 'no output'})")
-        return [pdf.read_bytes() for pdf in pdfs]
+    try:
+        return libreoffice.convert(documents, export_filter, timeout)
+    except libreoffice.ConversionError as exc:
+        raise RenderError(str(exc)) from exc
 
 
 def render_png(pdf: bytes, page: int = 1, dpi: int = 150) -> bytes:

@@ -17,7 +17,6 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from gongkai.formats import DEFAULT_FORMAT, CellDef, Format, Table, load_format
 from gongkai.model import Cell, Number, Provenance, Report, RowLayout, Section, TableLayout
 from gongkai.read import limits
 from gongkai.render.layout import Grid, GridCell, anchors, table_grid
-from gongkai.text import MAX_FIGURE_DIGITS, PLACEHOLDERS, in_range, nfkc, parse_number, xml_safe
+from gongkai.text import FORMULA_START, MAX_FIGURE_DIGITS, PLACEHOLDERS, figure_text, in_range, nfkc, parse_number, printable
 
 META_KEYS = ("agency", "year", "format", "title")
 SECTIONS = "sections"
@@ -97,19 +96,8 @@ def for_rendering(report: Report, name: str) -> Report:
     if lost:
         raise DataError(name, "以下数字在报告的表格中没有位置，生成时会丢失（例如同时填了“（六）其他处理”合计行和它的分项）："
                         + "；".join(_cell_label(fmt, key) for key in lost))
-    out = printable(report)
-    out.tables = printed_layout(out, fmt)
-    return out
-
-
-def printable(report: Report) -> Report:
-    """A copy whose texts every output can hold: characters XML refuses (a control character in a
-    section) dropped."""
     out = report.model_copy(deep=True)
-    out.agency = xml_safe(out.agency) if out.agency else out.agency
-    out.title = xml_safe(out.title) if out.title else out.title
-    for section in out.sections:
-        section.title, section.text = xml_safe(section.title), xml_safe(section.text)
+    out.tables = printed_layout(out, fmt)
     return out
 
 
@@ -263,8 +251,8 @@ def report_from_flat(flat: dict[str, Any], name: str, where: Mapping[str, str] |
         if key in ("format", "agency", "title"):
             if value is not None and not isinstance(value, str | int):
                 problems.append(f"{place}：{key} 应为文字")
-        elif key == "year" or (key == SECTIONS and value is None):
-            continue
+        elif key in ("year", "file") or (key == SECTIONS and value is None):
+            continue  # file: the document `parse --to json` read the data from
         elif key.startswith(SECTIONS + ".") or key == SECTIONS:
             number = key.partition(".")[2]
             if number not in section_numbers:
@@ -377,13 +365,8 @@ def _yaml_text(text: str | None, indent: str = "", block: bool = False) -> list[
 
 
 def _yaml_value(value: Number | None) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        # The shortest text that reads back as the same float, without an exponent (1e-05 would
-        # read back as text).
-        return format(Decimal(repr(value)), "f")
-    return str(value)
+    # Plain decimals (0.00001, not 1e-05, which YAML 1.1 reads as a string).
+    return figure_text(value) or "null"
 
 
 def _comment(label: str | None) -> str:
@@ -460,7 +443,6 @@ def template_xlsx(report: Report) -> bytes:
     from openpyxl import Workbook
 
     fmt = load_format(report.format)
-    report = printable(report)
     workbook = Workbook()
     _meta_sheet(workbook.active, report, fmt)
     for table in fmt.tables:
@@ -488,6 +470,18 @@ def _styles() -> dict[str, Any]:
     }
 
 
+def text_cell(cell, value: Any) -> None:
+    """A value in a workbook cell; text from a document stays text, never a formula (a title
+    `=HYPERLINK(…)` is shown as written, not run): a string cell with Excel's quote prefix."""
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    cell.value = printable(value)
+    cell.data_type = "s"
+    if value.startswith(FORMULA_START):
+        cell.quotePrefix = True
+
+
 def _meta_sheet(ws, report: Report, fmt: Format) -> None:
     s = _styles()
     ws.title = "基本信息"
@@ -511,7 +505,8 @@ def _meta_sheet(ws, report: Report, fmt: Format) -> None:
     for i, (key, label, value) in enumerate(rows, start=4):
         ws.cell(i, 1, ROW_MARK + key)
         ws.cell(i, 2, label).alignment = s["top"]
-        cell = ws.cell(i, 3, value)
+        cell = ws.cell(i, 3)
+        text_cell(cell, value)
         cell.alignment = s["top"]
         cell.fill = s["input"]
         cell.number_format = "@" if key != "year" else "0"  # text stays text: no 2024 → 2,024 or dates
@@ -686,12 +681,14 @@ def read_xlsx(data: bytes, name: str) -> Report:
                                   f"(sheet larger than GONGKAI_MAX_SHEET_CELLS={limits.MAX_SHEET_CELLS})")
     flat: dict[str, Any] = {}
     where: dict[str, str] = {}
+    cells_at: dict[str, Provenance] = {}
     problems: list[str] = []
     template = False
     for ws in values.worksheets:
         template = template or _markers(ws)[2]
         for key, cell in _marked_cells(ws):
             place = f"工作表「{ws.title}」{cell.coordinate}"
+            cells_at[key] = Provenance(sheet=ws.title, cell=cell.coordinate)
             if key in flat:
                 problems.append(f"单元格 {key} 出现两次（{where[key]} 与 {place}）")
                 continue
@@ -709,4 +706,7 @@ def read_xlsx(data: bytes, name: str) -> Report:
                               " (not a gongkai template)")
     if problems:
         raise DataError(name, "；".join(problems))
-    return report_from_flat(flat, name, where)
+    report = report_from_flat(flat, name, where)
+    for key, cell in report.cells.items():  # findings point at the sheet and cell it was filled in
+        cell.provenance = cells_at.get(key, cell.provenance)
+    return report

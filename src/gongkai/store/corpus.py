@@ -10,7 +10,7 @@ import pandas as pd
 from gongkai.model import Report
 from gongkai.store.db import connect
 from gongkai.store.export import findings_frame, reports_frame
-from gongkai.store.query import STAT_COLUMNS, Comparison, Filters, Stored, compare, load_report, resolve, stats
+from gongkai.store.query import Comparison, Filters, Stored, compare, load_report, resolve, stat_columns, stats
 
 
 class Corpus:
@@ -54,4 +54,4 @@ class Corpus:
     def stats(self, by: tuple[str, ...] = ("year",), *, labels: bool = False, **filters: Any) -> pd.DataFrame:
         with self.engine.connect() as conn:
             frame = pd.DataFrame(stats(conn, by, Filters(**filters)))
-        return frame.rename(columns=STAT_COLUMNS) if labels else frame
+        return frame.rename(columns=stat_columns()) if labels else frame

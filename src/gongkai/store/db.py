@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from gongkai.store.schema import SCHEMA_HEADS
 
@@ -37,17 +37,32 @@ def database_url(db: str | os.PathLike[str] | None = None) -> str:
         # postgresql://… means psycopg 3 here (the one driver installed), not psycopg2.
         if db.startswith(("postgresql://", "postgres://")):
             db = "postgresql+psycopg://" + db.split("://", 1)[1]
+        elif db.startswith("sqlite:///") and "?" not in db and db != "sqlite:///:memory:":
+            # SQLAlchemy's rule: sqlite:///rel/x.db is relative, sqlite:////abs/x.db absolute.
+            path = db.removeprefix("sqlite:///")
+            if not path.startswith("/") and "/" in path and Path("/", path).parent.is_dir() \
+                    and not Path(path).parent.is_dir():
+                raise StoreError(db, f"按 SQLAlchemy 的规则这是相对路径 {path}，其目录不存在；绝对路径 /{path} "
+                                     f"请写 sqlite:////{path} 或直接写 /{path} (relative sqlite URL)")
+            return f"sqlite:///{Path(path).expanduser().resolve()}"
         return db
     return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+# The databases gongkai runs on (URL schemes, with or without a driver: postgresql+psycopg://).
+SUPPORTED = ("sqlite", "postgresql")
 
 
 def display_name(url: str) -> str:
     """The database as a person named it: the file, or the URL without its password."""
     if url.startswith("sqlite:///"):
-        return url.removeprefix("sqlite:///")
+        return url.removeprefix("sqlite:///").partition("?")[0].removeprefix("file:")
     from sqlalchemy.engine import make_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.partition("://")[0] + "://…"  # unparsable: it may hold a password
 
 
 def _dumps(value: Any) -> str:
@@ -72,14 +87,21 @@ def connect(db: str | os.PathLike[str] | None = None, *, create: bool = True) ->
     """
     url = database_url(db)
     name = display_name(url)
-    if url.startswith("sqlite:///"):
+    scheme = url.partition("://")[0].partition("+")[0]
+    if scheme not in SUPPORTED:
+        raise StoreError(name, "不支持的数据库地址：请给 SQLite 文件路径（或 sqlite:////绝对路径）或 postgresql:// 地址 "
+                               "(unsupported database URL)")
+    if url.startswith("sqlite:///") and "?" not in url:  # with ?mode=ro&uri=true SQLite opens it as told
         path = Path(name)
         if not path.exists():
             if not create:
                 raise StoreError(name, "数据库不存在，请先运行 gongkai ingest (database not found)")
             if not path.parent.is_dir():
                 raise StoreError(name, "数据库所在目录不存在 (directory not found)")
-    engine = create_engine(url, json_serializer=_dumps, pool_pre_ping=not url.startswith("sqlite"))
+    try:
+        engine = create_engine(url, json_serializer=_dumps, pool_pre_ping=not url.startswith("sqlite"))
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(name, f"数据库地址无效 (invalid database URL: {exc})") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:

@@ -4,6 +4,7 @@ table), and the findings; written to CSV, Excel or Parquet."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -12,16 +13,20 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gongkai.formats import all_formats
+from gongkai.model import SEVERITY_NAMES
 from gongkai.store.query import (
     FINDING_COLUMNS,
     META_COLUMNS,
     Filters,
+    cell_values,
     cells_query,
     findings_query,
     key_order,
     label_for,
     meta_query,
 )
+from gongkai.store.records import provenance_from
+from gongkai.text import FORMULA_START, printable, spreadsheet_text
 
 
 class ExportFormat(StrEnum):
@@ -72,7 +77,7 @@ def reports_frame(conn: Connection, filters: Filters | None = None, labels: bool
     meta = pd.DataFrame(conn.execute(meta_query(filters)).all(), columns=list(META_COLUMNS))
     meta["year"] = meta["year"].astype("Int64")
     meta["report_id"] = meta["report_id"].astype("int64")
-    long = pd.DataFrame.from_records(_records(conn, cells_query(filters)), columns=["report_id", "key", "value"])
+    long = pd.DataFrame.from_records(_records(conn, cells_query(filters, cell_values(conn))), columns=["report_id", "key", "value"])
     if long.empty:
         frame = meta
     else:
@@ -91,15 +96,70 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
+def _where(locations: Any) -> str | None:
+    """The stored document's lines or pages a finding points at, as people look them up."""
+    places = [p.describe() for p in (provenance_from(x) for x in locations or []) if p is not None]
+    return "；".join(dict.fromkeys(places)) or None
+
+
 def findings_frame(conn: Connection, filters: Filters | None = None, labels: bool = False) -> pd.DataFrame:
     frame = pd.DataFrame(conn.execute(findings_query(filters)).all(), columns=list(FINDING_COLUMNS))
     # JSON values as text: a column of mixed numbers, lists and nulls fits neither Parquet nor Excel.
     for column in ("cells", "expected", "found"):
         frame[column] = frame[column].map(_json_text).astype("string")
+    frame["where"] = frame["where"].map(_where).astype("string")
     frame["year"] = frame["year"].astype("Int64")
     if labels:
+        frame["severity"] = frame["severity"].map(lambda s: SEVERITY_NAMES.get(s, s)).astype("string")
         frame = frame.rename(columns=FINDING_COLUMNS)
     return frame
+
+
+def inert_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell as text a spreadsheet will not run: a report's agency or a finding's message
+    written `=HYPERLINK(…)`, `+cmd|…` or `@SUM(…)` gets a leading apostrophe (CSV and Parquet; the
+    workbook keeps the text as written in string cells, see write_xlsx)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or isinstance(out[column].dtype, pd.StringDtype):
+            out[column] = out[column].map(lambda v: spreadsheet_text(v) if isinstance(v, str) else v)
+    return out
+
+
+def _xlsx_cell(ws: Any, value: Any, font: Any = None) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return WriteOnlyCell(ws, None)
+    if isinstance(value, str):
+        cell = WriteOnlyCell(ws, printable(value))
+        cell.data_type = "s"  # openpyxl would store "=…" as a formula
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True  # and Excel keeps it text when someone edits it
+    else:
+        cell = WriteOnlyCell(ws, value.item() if hasattr(value, "item") else value)
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def write_xlsx(out: Path, sheets: list[tuple[str, pd.DataFrame]]) -> None:
+    """The frames as sheets of one workbook: a frozen header row with filters on it, every text a
+    string cell (never a formula, whatever it starts with), blanks empty."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, frame in sheets:
+        ws = workbook.create_sheet(name)
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(max(len(frame.columns), 1))}{len(frame) + 1}"
+        ws.append([_xlsx_cell(ws, str(c), bold) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            ws.append([_xlsx_cell(ws, v) for v in row])
+    workbook.save(out)
 
 
 def findings_path(out: Path) -> Path:
@@ -109,14 +169,15 @@ def findings_path(out: Path) -> Path:
 
 def export(conn: Connection, to: ExportFormat, out: Path, filters: Filters | None = None,
            labels: bool = False) -> list[Path]:
-    """Write the reports table and the findings; returns the files written."""
+    """Write the reports table and the findings, one report per 单位@年度 (the version that counts) with
+    reviewers' corrections applied; returns the files written."""
+    filters = replace(filters or Filters(), counted=True)
     reports = reports_frame(conn, filters, labels)
     found = findings_frame(conn, filters, labels)
     if to is ExportFormat.xlsx:
-        with pd.ExcelWriter(out, engine="openpyxl") as writer:
-            reports.to_excel(writer, sheet_name="报告" if labels else "reports", index=False)
-            found.to_excel(writer, sheet_name="核查结果" if labels else "findings", index=False)
+        write_xlsx(out, [("报告" if labels else "reports", reports), ("核查结果" if labels else "findings", found)])
         return [out]
+    reports, found = inert_text(reports), inert_text(found)
     second = findings_path(out)
     if to is ExportFormat.csv:
         # utf-8-sig: Excel needs the BOM to read Chinese; pandas skips it.

@@ -3,36 +3,45 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, null, or_, select
+from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select
 
-from gongkai.formats import all_formats
+from gongkai.formats import DEFAULT_FORMAT, Metric, all_formats, format_dirs, load_format, match_keys, split_term
 from gongkai.model import Finding, Number, Report
 from gongkai.store.records import build_finding, build_report, typed_value
-from gongkai.store.region import derive_region
-from gongkai.store.schema import cells, documents, findings, reports
+from gongkai.store.region import level, region_prefix
+from gongkai.store.schema import bodies, cells, corrections, documents, findings, report_versions, reports
 
 
 class NotFound(LookupError):
     """A report reference that names no report (or several); the message is for people."""
 
 
-@lru_cache
 def label_for(key: str) -> str:
     """How the format names a cell (表三 … / 自然人); the key itself for a cell no format defines."""
-    for fmt in all_formats():
-        cell = fmt.all_cells.get(key)
-        if cell is not None:
-            return cell.label
-    return key
+    return _labels(format_dirs()).get(key, key)
 
 
-@lru_cache
 def key_order() -> dict[str, int]:
     """Every format's cells in print order (newest format first, shared keys where they first appear)."""
+    return _key_order(format_dirs())
+
+
+# Cached per set of format folders: formats added from outside bring their own cells.
+@lru_cache(maxsize=8)
+def _labels(dirs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for fmt in all_formats():
+        for key, cell in fmt.all_cells.items():
+            out.setdefault(key, cell.label)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _key_order(dirs: tuple[str, ...]) -> dict[str, int]:
     order: dict[str, int] = {}
     for fmt in all_formats():
         for key in fmt.all_cells:
@@ -47,8 +56,9 @@ def key_order() -> dict[str, int]:
 class Filters:
     agency: str | None = None  # part of the agency's name
     year: int | None = None
-    region: str | None = None  # province code (41), province (河南 / 河南省) or city (南阳市)
+    region: str | None = None  # GB/T 2260 code (41, 4113), province (河南 / 河南省), city (南阳市) or county (西峡县)
     has_errors: bool | None = None  # reports with (True) or without (False) error findings
+    counted: bool = False  # only the version of each 单位@年度 that counts (stats, export)
 
     @property
     def active(self) -> bool:
@@ -60,19 +70,46 @@ class Filters:
         if self.year is not None:
             query = query.where(reports.c.year == self.year)
         if self.region:
-            region = self.region.strip()
-            if region.isdigit():
-                query = query.where(reports.c.province_code == region[:2])
-            else:
-                derived = derive_region(region)
-                terms = [reports.c.province == region, reports.c.city == region]
-                if derived.province_code:
-                    terms.append(reports.c.province_code == derived.province_code)
-                query = query.where(or_(*terms))
+            query = query.where(region_condition(self.region))
+        if self.counted:
+            query = query.where(reports.c.id.not_in(select(report_versions.c.report_id).where(~report_versions.c.counted)))
         if self.has_errors is not None:
             has = exists().where(findings.c.report_id == reports.c.id, findings.c.severity == "error")
             query = query.where(has if self.has_errors else ~has)
         return query
+
+
+def region_condition(text: str) -> Any:
+    """Reports in a region at any level: by their body's GB/T 2260 division (placed from its name,
+    imported or edited), or by the province and city columns."""
+    text = text.strip()
+    prefix = region_prefix(text)
+    terms = [reports.c.province == text, reports.c.city == text]
+    if prefix:
+        terms.append(reports.c.agency.in_(select(bodies.c.name).where(bodies.c.region_code.startswith(prefix))))
+        if len(prefix) == 2 or level(prefix.ljust(6, "0")) == "province":
+            terms.append(reports.c.province_code == prefix[:2])
+    return or_(*terms)
+
+
+def cell_values(conn: Connection) -> Any:
+    """The cells as checks, stats and exports read them: with reviewers' current corrections applied
+    (the parsed value stays in `cells`). The plain table while nothing is corrected."""
+    if conn.scalar(select(corrections.c.id).limit(1)) is None:
+        return cells
+    current = (select(report_versions.c.report_id, corrections.c.key, corrections.c.new)
+               .join(corrections, corrections.c.filing_id == report_versions.c.filing_id)
+               .where(corrections.c.current).subquery("corrected"))
+    return (select(cells.c.report_id, cells.c.key,
+                   case((current.c.key.isnot(None), current.c.new), else_=cells.c.value).label("value"))
+            .select_from(cells.outerjoin(current, and_(current.c.report_id == cells.c.report_id, current.c.key == cells.c.key)))
+            .subquery("cell_values"))
+
+
+def corrections_of(conn: Connection, report_id: int) -> list[Any]:
+    """The current corrections of the report's 单位@年度: key, old, new, reason, user, at."""
+    return conn.execute(select(corrections).join(report_versions, report_versions.c.filing_id == corrections.c.filing_id)
+                        .where(report_versions.c.report_id == report_id, corrections.c.current)).all()
 
 
 def _count(severity: str) -> Any:
@@ -103,11 +140,16 @@ def failed_documents(conn: Connection) -> list[Any]:
 _HEX = re.compile(r"^[0-9a-f]{6,64}$")
 
 
+def _small_number(text: str) -> bool:
+    """ASCII digits a database integer holds (not ², not 20 digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def resolve(conn: Connection, ref: str) -> int:
     """A report id from: its id, a prefix of its content hash (6+ hex digits), 单位@年度, or its file
     name (the path as ingested, or its last part)."""
     ref = ref.strip()
-    if ref.isdigit() and conn.scalar(select(reports.c.id).where(reports.c.id == int(ref))) is not None:
+    if _small_number(ref) and conn.scalar(select(reports.c.id).where(reports.c.id == int(ref))) is not None:
         return int(ref)
     candidates: list[int] = []
     if _HEX.match(ref.lower()):
@@ -115,7 +157,7 @@ def resolve(conn: Connection, ref: str) -> int:
                                        .where(documents.c.sha256.startswith(ref.lower())).limit(3)))
     if not candidates and "@" in ref:
         agency, _, year = ref.rpartition("@")
-        if year.strip().isdigit():
+        if _small_number(year.strip()):
             candidates = list(conn.scalars(select(reports.c.id).where(
                 reports.c.agency == agency.strip(), reports.c.year == int(year)).limit(3)))
     if not candidates:
@@ -156,7 +198,14 @@ def load_report(conn: Connection, report_id: int) -> Stored:
                        .where(reports.c.id == report_id)).one()
     cell_rows = conn.execute(select(cells).where(cells.c.report_id == report_id)).all()
     finding_rows = conn.execute(select(findings).where(findings.c.report_id == report_id).order_by(findings.c.id)).all()
-    return Stored(id=report_id, report=build_report(row, cell_rows, source=row.name),
+    report = build_report(row, cell_rows, source=row.name)
+    for c in corrections_of(conn, report_id):  # what checks and people read; the parsed value stays stored
+        cell = report.cells.get(c.key)
+        if cell is not None:
+            cell.value = typed_value(c.new)
+            old = "空" if c.old is None else f"{typed_value(c.old)}"
+            cell.note = f"已更正（原为 {old}；{c.user}，{c.at:%Y-%m-%d}：{c.reason}）"
+    return Stored(id=report_id, report=report,
                   findings=[build_finding(f) for f in finding_rows], document=row.name, sha256=row.sha256,
                   ingested_at=row.ingested_at, province_code=row.province_code, province=row.province, city=row.city,
                   checked=row.checked)
@@ -212,92 +261,76 @@ def compare(conn: Connection, a_id: int, b_id: int) -> Comparison:
             note = "核查模块未安装，未运行跨年度规则"
         else:
             earlier, later = (ra, rb) if ra.year < rb.year else (rb, ra)
-            cross_year = [f for f in check_report(later, previous=earlier) if f.rule.startswith("X")]
+            fmt = load_format(later.format)
+            cross_year = [f for f in check_report(later, previous=earlier) if fmt.rule(f.rule).cross_year]
     return Comparison(a, b, changes, len(unchanged), cross_year, note, unchanged)
 
 
 # ---- stats ---------------------------------------------------------------------------------
 
 
-def _unable_keys() -> list[str]:
-    keys = {k for fmt in all_formats() for k in fmt.all_cells
-            if k.startswith("applications.unable.") and k.endswith(".total")}
-    return sorted(keys, key=lambda k: key_order().get(k, 0))
+def metrics() -> list[Metric]:
+    """The statistics every format defines (by id, as the default format defines them)."""
+    return list(load_format(DEFAULT_FORMAT).metrics)
 
 
-LITIGATION = ("appeals.litigation_direct", "appeals.litigation_after_review")
-REVIEW = ("appeals.review",)
+def _signed_keys(terms: tuple[str, ...]) -> list[tuple[str, int]]:
+    """A metric's terms → (cell key, sign), wildcards expanded over every format that has the cells."""
+    out: dict[tuple[str, int], None] = {}
+    for term in terms:
+        sign, _, pattern = split_term(term)
+        for fmt in all_formats():
+            for key in match_keys(fmt, pattern):
+                if not fmt.all_cells[key].row.optional:
+                    out[(key, sign)] = None
+    return sorted(out, key=lambda ks: key_order().get(ks[0], 0))
 
 
-def _metric_keys() -> list[str]:
-    keys = ["applications.new.total", "applications.granted.total", "applications.partially_granted.total",
-            "applications.total_processed.total", *_unable_keys()]
-    for row in (*REVIEW, *LITIGATION):
-        keys += [f"{row}.corrected", f"{row}.total", f"{row}.pending"]
-    return keys
+# Column names of stats() beside the metrics', with their Chinese headings.
+GROUP_COLUMNS = {"year": "年度", "region": "地区", "reports": "报告数"}
 
 
-# Column names of stats(), with their Chinese headings.
-STAT_COLUMNS = {
-    "year": "年度",
-    "region": "地区",
-    "reports": "报告数",
-    "applications": "收到申请",
-    "disclosure_rate": "公开率",
-    "unable_share": "无法提供占比",
-    "review_correction_rate": "复议纠错率",
-    "litigation_correction_rate": "诉讼纠错率",
-}
+def stat_columns() -> dict[str, str]:
+    """Every column stats() gives, with its Chinese heading (the metrics' labels from the format)."""
+    return {**GROUP_COLUMNS, **{m.id: m.label for m in metrics()}}
 
 
-def _stated(*columns: Any) -> Any:
-    return and_(*(c.isnot(None) for c in columns))
+def _measure(values: dict[str, Any], metric: Metric) -> list[Any]:
+    """Σ numerator (and Σ denominator) over the reports that state every figure the metric reads."""
+    numerator, denominator = _signed_keys(metric.numerator), _signed_keys(metric.denominator)
+    every = and_(*(values[k].isnot(None) for k, _ in (*numerator, *denominator)))
 
+    def total(terms: list[tuple[str, int]]) -> Any:
+        return sum((values[k] * sign for k, sign in terms[1:]), values[terms[0][0]] * terms[0][1])
 
-def _ratio(numerator: list[Any], denominator: list[Any], minus: list[Any] | None = None) -> tuple[Any, Any]:
-    """Σ numerators and Σ denominators over the reports that state every figure of both."""
-    minus = minus or []
-    every = _stated(*numerator, *denominator, *minus)
-    num = sum(numerator[1:], numerator[0])
-    den = sum(denominator[1:], denominator[0]) - sum(minus[1:], minus[0]) if minus else sum(denominator[1:], denominator[0])
-    return func.sum(case((every, num))), func.sum(case((every, den)))
+    out = [func.sum(case((every, total(numerator))))]
+    if denominator:
+        out.append(func.sum(case((every, total(denominator)))))
+    return out
 
 
 def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | None = None) -> list[dict[str, Any]]:
-    """Aggregates per group (year, region or both):
+    """Aggregates per group (year, region or both): one column per metric of the format definition
+    (收到申请, 公开率, 无法提供占比, 复议纠错率, 诉讼纠错率 …, see `metrics:` in formats/gov2021.yaml).
 
-    - applications: 本年新收申请 (Σ applications.new.total over the reports that state it)
-    - disclosure_rate: (予以公开 + 部分公开) / （七）总计
-    - unable_share: （四）无法提供 (all its rows) / （七）总计
-    - review_correction_rate: 复议 结果纠正 / (总计 − 尚未审结), i.e. among concluded cases
-    - litigation_correction_rate: the same over both litigation rows
-
-    Each ratio is Σ numerators / Σ denominators over the reports that state every figure it needs
-    (a blank is not 0). The database does the arithmetic: one pass over the few keys involved.
+    A count is Σ over the reports that state it; a ratio is Σ numerators / Σ denominators over the
+    reports that state every figure it needs (a blank is not 0). The database does the arithmetic:
+    one pass over the few keys involved.
     """
-    keys = _metric_keys()
-    per_report = (select(cells.c.report_id,
-                         *(func.max(case((cells.c.key == key, cells.c.value))).label(f"k{i}") for i, key in enumerate(keys)))
-                  .where(cells.c.key.in_(keys)).group_by(cells.c.report_id).subquery("per_report"))
+    defined = metrics()
+    keys = list(dict.fromkeys(k for m in defined for k, _ in (*_signed_keys(m.numerator), *_signed_keys(m.denominator))))
+    source = cell_values(conn).c  # reviewers' corrections applied
+    per_report = (select(source.report_id,
+                         *(func.max(case((source.key == key, source.value))).label(f"k{i}") for i, key in enumerate(keys)))
+                  .where(source.key.in_(keys)).group_by(source.report_id).subquery("per_report"))
     v = {key: per_report.c[f"k{i}"] for i, key in enumerate(keys)}
-    processed = [v["applications.total_processed.total"]]
-    unable = [v[k] for k in _unable_keys()]
-    measures = [
-        func.sum(v["applications.new.total"]),
-        *_ratio([v["applications.granted.total"], v["applications.partially_granted.total"]], processed),
-        *(_ratio(unable, processed) if unable else (null(), null())),
-    ]
-    for rows in (REVIEW, LITIGATION):
-        measures += _ratio([v[f"{r}.corrected"] for r in rows], [v[f"{r}.total"] for r in rows], [v[f"{r}.pending"] for r in rows])
+    measures = [column for metric in defined for column in _measure(v, metric)]
     groups = {"year": [reports.c.year], "region": [reports.c.province_code, reports.c.province]}
     group_columns = [c for g in by for c in groups[g]]
     query = (select(*group_columns, func.count(reports.c.id), *measures)
              .select_from(reports.outerjoin(per_report, per_report.c.report_id == reports.c.id))
              .group_by(*group_columns))
-    query = (filters or Filters()).apply(query)
-
-    def ratio(num: float | None, den: float | None) -> float | None:
-        return num / den if num is not None and den else None
+    query = replace(filters or Filters(), counted=True).apply(query)  # each 单位@年度 once
 
     out = []
     for row in conn.execute(query):
@@ -308,10 +341,14 @@ def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | 
                 record["year"] = values.pop(0)
             else:
                 record["province_code"], record["region"] = values.pop(0), values.pop(0)
-        n, applications, *pairs = values
-        record.update(reports=n, applications=typed_value(applications),
-                      disclosure_rate=ratio(pairs[0], pairs[1]), unable_share=ratio(pairs[2], pairs[3]),
-                      review_correction_rate=ratio(pairs[4], pairs[5]), litigation_correction_rate=ratio(pairs[6], pairs[7]))
+        record["reports"] = values.pop(0)
+        for metric in defined:
+            numerator = values.pop(0)
+            if metric.is_ratio:
+                denominator = values.pop(0)
+                record[metric.id] = numerator / denominator if numerator is not None and denominator else None
+            else:
+                record[metric.id] = typed_value(numerator)
         out.append(record)
     # Groups in order, the unknown (no year, no region) last.
     out.sort(key=lambda r: tuple((r.get(g) is None, r.get(g) if g == "year" else (r.get("province_code") or "")) for g in by))
@@ -333,6 +370,7 @@ META_COLUMNS = {
     "parser_version": "解析器版本",
     "errors": "错误数",
     "warnings": "警告数",
+    "corrected": "已更正单元格数",
 }
 
 
@@ -340,23 +378,31 @@ def meta_query(filters: Filters | None = None) -> Select[Any]:
     query = (select(reports.c.id.label("report_id"), reports.c.agency, reports.c.year, reports.c.province_code,
                     reports.c.province, reports.c.city, reports.c.format, documents.c.name.label("document"),
                     documents.c.sha256, reports.c.parser_version, _count("error").label("errors"),
-                    _count("warning").label("warnings"))
+                    _count("warning").label("warnings"), _corrected().label("corrected"))
              .join(documents, documents.c.id == reports.c.document_id)
              .order_by(reports.c.agency, reports.c.year, reports.c.id))
     return (filters or Filters()).apply(query)
 
 
-def cells_query(filters: Filters | None = None) -> Select[Any]:
-    query = select(cells.c.report_id, cells.c.key, cells.c.value)
-    if filters and filters.active:
+def _corrected() -> Any:
+    """How many of the report's cells a reviewer corrected (its figures are the corrected ones)."""
+    return (select(func.count()).select_from(corrections)
+            .join(report_versions, report_versions.c.filing_id == corrections.c.filing_id)
+            .where(report_versions.c.report_id == reports.c.id, corrections.c.current).scalar_subquery())
+
+
+def cells_query(filters: Filters | None = None, source: Any = cells) -> Select[Any]:
+    """source: `cell_values(conn)` for the corrected values."""
+    query = select(source.c.report_id, source.c.key, source.c.value)
+    if filters and (filters.active or filters.counted):
         # A semi-join, and none without filters: joining every cell to its report costs more than reading it.
-        query = query.where(cells.c.report_id.in_(filters.apply(select(reports.c.id))))
+        query = query.where(source.c.report_id.in_(filters.apply(select(reports.c.id))))
     return query
 
 
 def findings_query(filters: Filters | None = None) -> Select[Any]:
     query = (select(findings.c.report_id, reports.c.agency, reports.c.year, findings.c.rule, findings.c.severity,
-                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found)
+                    findings.c.message, findings.c.cells, findings.c.expected, findings.c.found, findings.c.locations)
              .join(reports, reports.c.id == findings.c.report_id).order_by(findings.c.report_id, findings.c.id))
     return (filters or Filters()).apply(query)
 
@@ -371,4 +417,5 @@ FINDING_COLUMNS = {
     "cells": "单元格",
     "expected": "应为",
     "found": "实为",
+    "where": "位置",  # the stored document's line or page (from the findings' locations)
 }

@@ -1,0 +1,184 @@
+"""The report's tables from the records: table 三 from the applications, table 二 from the register
+and the year's decision counts, table 四 from the appeals — and the Report they make.
+
+Counting rules (one year Y):
+- 一、本年新收: received in Y.  二、上年结转: received before Y, not closed before Y.
+- 三、办理结果: closed in Y, by the outcome of its reply (or of the lapse that ended it).
+- 四、结转下年度: received by 31 December Y and not closed by then.
+So 一 + 二 = 三（七） + 四 in every column by construction, and 二 equals last year's 四.
+- Table 四: cases filed in Y, by kind, under their outcome if decided by 31 December Y, else pending.
+- Table 二: published items issued / repealed in Y, in force on 31 December Y (blank for a category
+  the register holds nothing of); the year's decision counts and fee amounts as entered (a count
+  nobody entered stays blank, never 0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+
+from gongkai.formats import load_format
+from gongkai.ledger.models import Appeal, Application, DecisionCount, EventKind, RegisterItem, ReviewState
+from gongkai.ledger.roles import LedgerError, Roles, roles_for_year
+from gongkai.model import Cell, Finding, Number, Report
+from gongkai.render.template import printed_layout
+
+LEDGER_NOTE = "由台账记录生成"
+NOT_ON_RECORD = "台账中没有这一项的记录，留空（不是 0）"
+
+
+def outcome_of(app: Application, roles: Roles) -> str | None:
+    """The result row a closed application counts in (None: still open)."""
+    event = app.closing_event()
+    if event is None:
+        return None
+    if event.kind is EventKind.reply:
+        if not event.outcome:
+            raise LedgerError(f"申请 {app.number or app.id}：{event.on} 的答复没有填写答复结果 (reply without outcome)")
+        return roles.fold_outcome(event.outcome)
+    return roles.fold_outcome(roles.closing_outcomes[event.kind.value])
+
+
+def application_counts(apps: Iterable[tuple[str, dt.date, dt.date | None, str | None, int]], year: int,
+                       roles: Roles) -> dict[str, int]:
+    """Table 三's cells from (applicant type, received, closed, outcome, how many) tuples: every cell, zeros included."""
+    role = roles.applications
+    types = roles.applicant_types
+    total = roles.total_column
+    counts: Counter[tuple[str, str]] = Counter()
+    for applicant_type, received, closed, outcome, n in apps:
+        if applicant_type not in types:
+            raise LedgerError(f"申请人类型 {applicant_type!r} 不是表三的列 (unknown applicant type)")
+        if received.year > year:
+            continue
+        rows = []
+        if received.year == year:
+            rows.append(role["new"])
+        elif closed is None or closed.year >= year:
+            rows.append(role["carried_over"])
+        if closed is not None and closed.year == year:
+            rows += (outcome, role["processed_total"])
+        elif closed is None or closed.year > year:
+            rows.append(role["carried_forward"])
+        for row in rows:
+            counts[row, applicant_type] += n
+            counts[row, total] += n
+    return {key: counts[row, column] for key, row, column in roles.application_cells}
+
+
+def applications_table(apps: Iterable[Application], year: int, roles: Roles | None = None) -> dict[str, int]:
+    roles = roles or roles_for_year(year)
+    rows = []
+    for app in apps:
+        closed = app.closed_on()
+        if closed is not None and closed < app.received_on:
+            raise LedgerError(f"申请 {app.number or app.id}：办结日期 {closed} 早于收到日期 {app.received_on}")
+        rows.append((app.applicant_type, app.received_on, closed, outcome_of(app, roles), 1))
+    return application_counts(rows, year, roles)
+
+
+def appeals_table(appeals: Iterable[Appeal], year: int, roles: Roles | None = None) -> dict[str, int]:
+    roles = roles or roles_for_year(year)
+    table = roles.appeals_table
+    pending = roles.appeals["pending"]
+    outcomes = roles.appeal_outcomes
+    kinds = roles.appeal_kinds
+    counts: Counter[tuple[str, str]] = Counter()
+    for appeal in appeals:
+        if appeal.filed_on.year != year:
+            continue
+        if appeal.kind not in kinds:
+            raise LedgerError(f"复议诉讼类别 {appeal.kind!r} 不是表四的行 (unknown appeal kind)")
+        decided = appeal.outcome is not None and appeal.decided_on is not None and appeal.decided_on.year <= year
+        if decided and appeal.outcome not in outcomes:
+            raise LedgerError(f"复议诉讼结果 {appeal.outcome!r} 不是表四的列 (unknown appeal outcome)")
+        counts[appeal.kind, appeal.outcome if decided else pending] += 1
+    total = next(c.key for c in table.columns if c.role == "total")
+    cells = {}
+    for row in table.rows:
+        for column in table.columns:
+            key = f"{table.key}.{row.key}.{column.key}"
+            cells[key] = (sum(n for (k, _), n in counts.items() if k == row.key) if column.key == total
+                          else counts[row.key, column.key])
+    return cells
+
+
+def _published(item: RegisterItem) -> bool:
+    return item.state is ReviewState.published and item.issued_on is not None
+
+
+def proactive_table(items: Iterable[RegisterItem], decisions: Iterable[DecisionCount], year: int,
+                    roles: Roles | None = None) -> dict[str, Number | None]:
+    """Table 二's cells the register can count; cells of measures it does not keep are left out."""
+    roles = roles or roles_for_year(year)
+    table = roles.fmt.table("proactive")
+    year_end = dt.date(year, 12, 31)
+    items = [i for i in items if _published(i)]
+    year_counts = [d for d in decisions if d.year == year]
+    cells: dict[str, Number | None] = {}
+    for cell in table.cells():
+        measure = roles.proactive.get(cell.column.key)
+        category = cell.row.key
+        mine = [i for i in items if i.category == category]
+        if measure in ("issued", "repealed", "in_force") and not mine:
+            cells[cell.key] = None  # the register keeps nothing of this kind: not known to be 0
+        elif measure == "issued":
+            cells[cell.key] = sum(1 for i in mine if i.issued_on.year == year)
+        elif measure == "repealed":
+            cells[cell.key] = sum(1 for i in mine if i.repealed_on and i.repealed_on.year == year)
+        elif measure == "in_force":
+            cells[cell.key] = sum(1 for i in mine if i.issued_on <= year_end and not (i.repealed_on and i.repealed_on <= year_end))
+        elif measure == "decisions":
+            entered = [d.count for d in year_counts if d.category == category and d.count is not None]
+            cells[cell.key] = sum(entered) if entered else None
+        elif measure == "amount_10k_yuan":
+            entered = [d.amount_yuan for d in year_counts if d.category == category and d.amount_yuan is not None]
+            cells[cell.key] = round(sum(entered) / 10000, 4) if entered else None
+    return cells
+
+
+def _raw(value: Number) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def report_from_cells(body: str, year: int, values: dict[str, Number | None], roles: Roles | None = None) -> Report:
+    roles = roles or roles_for_year(year)
+    report = Report(agency=body, year=year, format=roles.fmt.id, title=f"{body}{year}年政府信息公开工作年度报告",
+                    notes=[f"表二、表三、表四{LEDGER_NOTE}（{dt.date.today().isoformat()}）"])
+    for key in roles.fmt.keys:
+        value = values.get(key)
+        note = None if key not in values else (LEDGER_NOTE if value is not None else NOT_ON_RECORD)
+        report.cells[key] = Cell(key=key, value=value, raw=None if value is None else _raw(value), note=note)
+    report.tables = printed_layout(report, roles.fmt)  # checked as the document it will print
+    return report
+
+
+def build_report(body: str, year: int, applications: Iterable[Application] = (), items: Iterable[RegisterItem] = (),
+                 decisions: Iterable[DecisionCount] = (), appeals: Iterable[Appeal] = ()) -> Report:
+    """The year's report from the records: tables 二, 三 and 四 filled, the sections for the author."""
+    roles = roles_for_year(year)
+    values: dict[str, Number | None] = {}
+    values |= proactive_table(items, decisions, year, roles)
+    values |= applications_table(applications, year, roles)
+    values |= appeals_table(appeals, year, roles)
+    return report_from_cells(body, year, values, roles)
+
+
+def differences(ledger: Report, published: Report) -> list[Finding]:
+    """Cells where the published report states another figure than the records give."""
+    fmt = load_format(ledger.format)
+    out = []
+    for key, cell in ledger.cells.items():
+        mine, theirs = cell.value, published.value(key)
+        if mine is None or theirs is None or abs(float(mine) - float(theirs)) < 1e-9:
+            continue
+        definition = fmt.all_cells.get(key)
+        label = definition.label if definition else key
+        out.append(Finding(rule="L-ledger", severity="warning", cells=[key], expected=mine, found=theirs,
+                           message=f"{label}：台账记录为 {_raw(mine)}，已发布的报告为 {_raw(theirs)}",
+                           locations=[published.cells[key].provenance] if published.cells[key].provenance else []))
+    if published.format != ledger.format:
+        out.insert(0, Finding(rule="L-ledger", severity="info", cells=[],
+                              message=f"已发布的报告使用 {published.format} 格式，台账按 {ledger.format} 格式生成，只比较两者共有的单元格"))
+    return out
