@@ -76,7 +76,7 @@ def check_zip(data: bytes, path: str | None, what: str, max_total: int | None = 
         raise LoadError(path, f"不是 {what} 文件，或文件已损坏、不完整 (not a readable zip: {exc})") from exc
     total = sum(m.file_size for m in members)
     if total > max_total:
-        raise LoadError(path, f"{what} 解压后过大：{total} 字节，上限 {max_total} 字节 (zip inflates beyond the limit)")
+        raise LoadError(path, f"{what} 解压后过大：{total} 字节，上限 {max_total} 字节 (zip bomb: inflates beyond the limit)")
     for member in members:
         if member.file_size > _RATIO_CHECKED_ABOVE and member.file_size > MAX_RATIO * max(member.compress_size, 1):
             raise LoadError(path, f"{what} 中 {member.filename} 压缩比异常，上限 {MAX_RATIO}:1 (zip bomb: compression ratio "
