@@ -51,6 +51,8 @@ class Document:
     # Text the pages show outside the report's body: an HTML page's <title>, a PDF's running
     # header. Where a title may be when the body prints none.
     headers: list[Paragraph] = field(default_factory=list)
+    # What the reader had to repair (bytes no encoding could decode, …), for the report's notes.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> list[TableRow]:

@@ -38,27 +38,53 @@ def printed_as(official: str, printed: str) -> bool:
 # A printed figure: optional sign, digits with thousands separators, optional decimals and a unit.
 _NUMBER = re.compile(
     r"^(?P<sign>[+-]?)¥?(?P<int>\d{1,3}(?:[,，]\d{3})+|\d+)(?P<frac>\.\d+)?"
-    r"(?:件|条|个|项|次|家|人次|宗|份|亿元|万元|元|%|[(（](?:件|个|万元|元)[)）])?$"
+    r"(?:件|条|个|项|次|家|人次|人|宗|份|亿元|万元|元|%|[(（](?:件|个|万元|元)[)）])?$"
 )
+# Scientific notation, as spreadsheets export figures: 1e5, 1.5E+3.
+_EXPONENT = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d{1,4}$")
+# Printed where a figure belongs though it does not read as one ("(125)", "1.5万件", "12.5.3"): not
+# a label, so the row's figures keep their columns; the cell is left null.
+_FIGURE_LIKE = re.compile(r"^[(（]?[+-]?[\d,，.]*\d(?:[eE][+-]?\d+)?[)）]?[件条个项次家人宗份户元万亿%]{0,3}$")
+# Minus signs besides "-" (NFKC maps the full-width and small forms already).
+_MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-"})
+# No figure in a report has more digits; more would not be exact as a float nor fit every store.
+MAX_FIGURE_DIGITS = 15
+FIGURE_LIMIT = 10**MAX_FIGURE_DIGITS
 # What reports print in a cell that states no figure.
 PLACEHOLDERS = frozenset({"", "-", "--", "—", "——", "–", "/", "／", "\\", "无", "空", "×", "x", "X"})
 
 
+def _compact(text: str) -> str:
+    return nfkc(text).translate(_MINUS).strip().replace(" ", "")
+
+
 @lru_cache(maxsize=4096)
 def parse_number(text: str) -> int | float | None:
-    """The figure a cell prints, or None when it prints none (see is_value)."""
-    t = nfkc(text).strip().replace(" ", "")
+    """The figure a cell prints, or None when it prints none or none that can be read (see is_value):
+    beyond MAX_FIGURE_DIGITS digits a figure is a misprint or garbage, never a report's count."""
+    t = _compact(text)
+    if _EXPONENT.match(t):
+        value = float(t)
+        if not in_range(value):
+            return None
+        return int(value) if value.is_integer() else value
     m = _NUMBER.match(t)
     if not m:
         return None
-    digits = m["int"].replace(",", "").replace("，", "")
+    digits = m["int"].replace(",", "").replace("，", "").lstrip("0") or "0"
+    if len(digits) > MAX_FIGURE_DIGITS:
+        return None
     if m["frac"]:
         try:
-            value = float(Decimal(m["sign"] + digits + m["frac"]))
+            return float(Decimal(m["sign"] + digits + m["frac"]))
         except InvalidOperation:  # pragma: no cover - the regex admits only digits
             return None
-        return value
     return int(m["sign"] + digits)
+
+
+def in_range(value: int | float) -> bool:
+    """A figure a report can hold: finite and under FIGURE_LIMIT in size."""
+    return (math.isfinite(value) if isinstance(value, float) else True) and -FIGURE_LIMIT < value < FIGURE_LIMIT
 
 
 def is_number(text: str) -> bool:
@@ -67,9 +93,9 @@ def is_number(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def is_value(text: str) -> bool:
-    """A cell that holds a figure or stands for one (a blank, a dash): not a label."""
-    t = nfkc(text).strip().replace(" ", "")
-    return t in PLACEHOLDERS or is_number(t)
+    """A cell that holds a figure or stands for one (a blank, a dash, a figure that cannot be read): not a label."""
+    t = _compact(text)
+    return t in PLACEHOLDERS or is_number(t) or bool(_FIGURE_LIKE.match(t))
 
 
 _CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",

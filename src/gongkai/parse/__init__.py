@@ -43,7 +43,7 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
     preamble, spans = split_sections(doc, fmt)
     report = Report(source=doc.path, agency=meta.agency, year=year, format=fmt.id, title=meta.title,
                     title_provenance=meta.where, title_source=meta.title_source, agency_source=meta.agency_source,
-                    sections=narrative(spans, fmt), notes=list(meta.notes), parser_version=PARSER_VERSION)
+                    sections=narrative(spans, fmt), notes=[*doc.notes, *meta.notes], parser_version=PARSER_VERSION)
     claimed = {id(item) for t in fmt.tables if t.section in spans for item in spans[t.section].items}
     for table in fmt.tables:
         span = spans.get(table.section)

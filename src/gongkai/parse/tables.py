@@ -133,7 +133,7 @@ def _cell(key: str, text_cell: TextCell | None, column: Column, header_unit: str
                     provenance=text_cell.source if text_cell else None,
                     confidence=text_cell.confidence if text_cell else 1.0)
     value = parse_number(text_cell.text)
-    note = None
+    note = None if value is not None else f"「{text_cell.text.strip()[:40]}」不是可读的数字，留空"
     unit = printed_unit(text_cell.text) or header_unit
     if value is not None and column.unit in UNITS and unit and unit != column.unit:
         value = round(value * UNITS[unit] / UNITS[column.unit], 6)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gongkai.document import Document, LoadError
-from gongkai.read.text import decode, read_text
+from gongkai.read.text import decode_noting, read_text
 
 # Larger files are refused before they are read: no report comes near it.
 MAX_BYTES = int(os.environ.get("GONGKAI_MAX_BYTES", 100 * 1024 * 1024))
@@ -22,9 +22,11 @@ Reader = Callable[[bytes, "str | None"], Document]
 
 
 def _text(data: bytes, path: str | None) -> Document:
-    text = decode(data, path)
+    text, notes = decode_noting(data, path)
     kind = "markdown" if path and path.lower().endswith((".md", ".markdown")) else "text"
-    return read_text(text, path, kind)
+    document = read_text(text, path, kind)
+    document.notes.extend(notes)
+    return document
 
 
 # kind → "module:function" (imported when first needed) or a function.

@@ -12,13 +12,13 @@ would inflate far beyond any report (a zip bomb) is refused with a clear error.
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow, TextCell
 from gongkai.model import Provenance
+from gongkai.read import limits
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _P, _TBL, _TR, _TC = f"{{{W}}}p", f"{{{W}}}tbl", f"{{{W}}}tr", f"{{{W}}}tc"
@@ -34,30 +34,15 @@ _PARAGRAPH_TEXT = etree.XPath(
     namespaces={"w": W})
 
 MAIN_PART = "word/document.xml"
-# Limits on what the zip may inflate to; a report with photos is a few tens of MB.
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_RATIO = 100  # XML compresses about 10:1; far more means a member built to inflate
-_RATIO_CHECKED_ABOVE = 1024 * 1024  # small members may compress well without harm
 _MAX_GRID_SPAN = 1000  # Word allows 63 columns; more is a broken or hostile file
 _SLIVER_TWIPS = 57  # 1 mm: narrower grid columns are rounding left-overs, not columns
 
 
 def check_zip(data: bytes, path: str | None) -> None:
     """Refuse, before parsing, a file that is not a DOCX or would inflate beyond the limits."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise LoadError(path, f"不是 DOCX 文件，或文件已损坏、不完整 (not a readable zip: {exc})") from exc
+    members = limits.check_zip(data, path, "DOCX")
     if MAIN_PART not in {m.filename for m in members}:
         raise LoadError(path, "不是 DOCX 文件 (zip without word/document.xml)")
-    total = sum(m.file_size for m in members)
-    if total > MAX_UNCOMPRESSED:
-        raise LoadError(path, f"DOCX 解压后过大：{total} 字节，上限 {MAX_UNCOMPRESSED} 字节 (zip bomb: inflates too far)")
-    for member in members:
-        if member.file_size > _RATIO_CHECKED_ABOVE and member.file_size > MAX_RATIO * max(member.compress_size, 1):
-            raise LoadError(path, f"DOCX 中 {member.filename} 压缩比异常 (zip bomb: compression ratio "
-                                  f"{member.file_size // max(member.compress_size, 1)}:1)")
 
 
 def read_docx(data: bytes, path: str | None = None) -> Document:
@@ -192,6 +177,7 @@ class _Reader:
             for tc in _children(tr, _TC):
                 span = min(max(1, _int_property(tc, "w:tcPr/w:gridSpan", 1)), _MAX_GRID_SPAN)
                 first, last = column_at(g), column_at(g + span)
+                limits.check_table(self.path, len(rows), last, "DOCX 表格")
                 g += span
                 merge = tc.find("w:tcPr/w:vMerge", namespaces={"w": W})
                 above = grid[r - 1].get(first) if r else None

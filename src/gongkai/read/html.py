@@ -16,6 +16,7 @@ from lxml import etree
 
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow, TextCell
 from gongkai.model import Provenance
+from gongkai.read import limits
 from gongkai.read.text import decode
 
 # Elements that break a line of text (a browser starts a new block for them).
@@ -256,6 +257,7 @@ class _Reader:
                 text = "" if content.has_table else content.text()
                 if content.has_table:
                     containers[r].append(content)
+                limits.check_table(self.path, len(rows), c + colspan, "网页表格")
                 positions += rowspan * colspan
                 if positions > _MAX_GRID_POSITIONS:
                     raise LoadError(self.path, f"网页表格过大（超过 {_MAX_GRID_POSITIONS} 格）(table too large)")

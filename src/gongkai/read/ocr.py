@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from gongkai.document import Document, Item, LoadError, TableRow
+from gongkai.read import limits
 from gongkai.read.page import MAX_PAGES, Glyph, Grid, PageContent, append_page, page_items, usable
 from gongkai.text import parse_number
 
@@ -139,6 +140,11 @@ def _frames(data: bytes, path: str | None):
         raise LoadError(path, f"无法识别的图片文件 (cannot decode image: {exc})") from exc
     if width * height > MAX_PIXELS:
         raise LoadError(path, f"图片过大：{width}×{height} 像素 (image too large)")
+    try:
+        frames = getattr(image, "n_frames", 1)
+    except (OSError, ValueError, EOFError, SyntaxError) as exc:
+        raise LoadError(path, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
+    limits.check_ocr_pages(path, frames, "图片帧")  # before the first frame is read
     for number, frame in enumerate(ImageSequence.Iterator(image), 1):
         yield ImageOps.exif_transpose(frame) if number == 1 else frame
 

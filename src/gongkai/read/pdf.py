@@ -28,6 +28,7 @@ import os
 import re
 
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow
+from gongkai.read import limits
 from gongkai.read.page import MAX_PAGES, BBox, Glyph, Grid, PageContent, append_page, page_items, usable
 
 # pdfminer logs what it tolerates in a file (`Could not get FontBBox from font descriptor`) at
@@ -75,6 +76,7 @@ def read_pdf(data: bytes, path: str | None = None) -> Document:
                 reader.read_by_ocr(number, exc)
         else:
             with pdf:
+                limits_checked(path, document, pages)
                 reader.prepare(data, pages)
                 for number, page in enumerate(pages, 1):
                     try:
@@ -110,6 +112,67 @@ def _open_pdfium(data: bytes, path: str | None):
     return document
 
 
+def limits_checked(path: str | None, document, pages) -> None:
+    """Refuse, before any page is parsed, a PDF whose drawing instructions inflate beyond the limits
+    (a Flate bomb, millions of text objects) or with more pages to OCR than the limit."""
+    total = 0
+    for number, page in enumerate(pages, 1):
+        size = sum(_inflated(stream, limits.MAX_PAGE_CONTENT_BYTES) for stream in _content_streams(page.page_obj))
+        if size > limits.MAX_PAGE_CONTENT_BYTES:
+            raise LoadError(path, f"第{number}页的绘制指令过大：解压后超过 {limits.MAX_PAGE_CONTENT_BYTES} 字节 "
+                                  f"(page content beyond GONGKAI_MAX_PAGE_CONTENT_BYTES)")
+        total += size
+        if total > limits.MAX_PDF_CONTENT_BYTES:
+            raise LoadError(path, f"PDF 的绘制指令过大：解压后超过 {limits.MAX_PDF_CONTENT_BYTES} 字节 "
+                                  f"(content beyond GONGKAI_MAX_PDF_CONTENT_BYTES)")
+    # Pages without a character are read by OCR: counted before the first is read.
+    blank = 0
+    for index in range(len(document)):
+        page = document[index]
+        try:
+            text = page.get_textpage()
+            blank += text.count_chars() == 0
+            text.close()
+        finally:
+            page.close()
+    limits.check_ocr_pages(path, blank)
+
+
+def _content_streams(page) -> list:
+    """A page's content streams and those of the forms it draws (each once)."""
+    from pdfminer.pdftypes import PDFStream, resolve1
+
+    streams, seen = [], set()
+    todo = [resolve1(s) for s in page.contents]
+    resources = [resolve1(page.resources)]
+    while resources:
+        found = resolve1(resources.pop())
+        xobjects = resolve1(found.get("XObject")) if isinstance(found, dict) else None
+        for ref in (xobjects or {}).values() if isinstance(xobjects, dict) else ():
+            stream = resolve1(ref)
+            if isinstance(stream, PDFStream) and getattr(stream.get("Subtype"), "name", None) == "Form":
+                todo.append(stream)
+        while todo:
+            stream = todo.pop()
+            if not isinstance(stream, PDFStream) or id(stream) in seen:
+                continue
+            seen.add(id(stream))
+            streams.append(stream)
+            if stream.get("Resources") is not None:
+                resources.append(stream.get("Resources"))
+    return streams
+
+
+def _inflated(stream, limit: int) -> int:
+    """What a stream inflates to (no further than limit + 1): Flate is measured without inflating
+    more; other filters grow their input a bounded number of times and are counted as stored."""
+    names = [getattr(f, "name", f) for f, _ in stream.get_filters()]
+    raw = stream.rawdata if stream.rawdata is not None else (stream.data or b"")
+    if names and names[-1] in ("FlateDecode", "Fl") and len(names) == 1:
+        return limits.inflated_size(raw, limit)
+    return len(raw)
+
+
 def _problem(path: str | None, exc: BaseException) -> LoadError:
     """A clear LoadError for what PDFium or pdfminer said about the file."""
     message = f"{type(exc).__name__} {exc} {type(exc.__cause__).__name__ if exc.__cause__ else ''}"
@@ -132,6 +195,7 @@ class _PdfReader:
         self.footers: list[tuple[str, Paragraph]] = []
         self.tables = 0
         self.ocr_pages = 0
+        self.ocr_runs = 0  # pages and pictures read by OCR
         self.text_pages = 0
         self.prepared: dict[int, tuple[object, float]] = {}  # page → (RecognisedPage, scale), see prepare()
 
@@ -220,6 +284,8 @@ class _PdfReader:
 
     def _ocr(self, number: int, first_table: int, regions: list[BBox] | None = None) -> PageContent:
         """The page rendered and read by OCR; only the given regions (in points) when there are any."""
+        self.ocr_runs += 1
+        limits.check_ocr_pages(self.path, self.ocr_runs)
         from gongkai.read.ocr import ocr_image, page_content
 
         if regions is None and number in self.prepared:

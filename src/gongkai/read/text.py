@@ -29,19 +29,38 @@ _MAX_CONTINUATION = 30
 _MAX_SPACED_LABEL = 80
 
 
+# A text in UTF-8 or GB18030 but for this share of its characters (a byte flipped, a file cut inside
+# its last character) is read in that encoding, the bad bytes replaced by U+FFFD and noted.
+_BAD_SHARE = 0.001
+_MAX_BAD = 64
+_FEW_BAD = 8  # a flipped byte can spoil up to three characters around it
+
+
 def decode(data: bytes, path: str | None = None) -> str:
     """Bytes to text: UTF-8 (with or without BOM), else the GB family, else what charset detection says."""
+    return decode_noting(data, path)[0]
+
+
+def decode_noting(data: bytes, path: str | None = None) -> tuple[str, list[str]]:
+    """The text and, when some bytes could not be decoded, a note of the lines they were on."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), []
         except UnicodeDecodeError:
             continue
+    for encoding in ("utf-8-sig", "gb18030"):
+        text = data.decode(encoding, errors="replace")
+        bad = text.count("\ufffd")
+        if bad <= min(_MAX_BAD, max(_FEW_BAD, _BAD_SHARE * len(text))):
+            lines = sorted({text.count("\n", 0, i) + 1 for i, ch in enumerate(text) if ch == "\ufffd"})
+            shown = "、".join(str(n) for n in lines[:10]) + ("等" if len(lines) > 10 else "")
+            return text, [f"第{shown}行有 {bad} 处无法按 {encoding.removesuffix('-sig').upper()} 解码的字节，已以 \ufffd 代替"]
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
         raise LoadError(path, "不是可识别编码的文本文件 (not text in a known encoding)")
-    return str(best)
+    return str(best), []
 
 
 def read_text(text: str, path: str | None = None, kind: str = "text") -> Document:

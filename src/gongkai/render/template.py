@@ -25,8 +25,9 @@ import yaml
 from gongkai.document import LoadError
 from gongkai.formats import DEFAULT_FORMAT, CellDef, Format, Table, load_format
 from gongkai.model import Cell, Number, Provenance, Report, RowLayout, Section, TableLayout
+from gongkai.read import limits
 from gongkai.render.layout import Grid, GridCell, anchors, table_grid
-from gongkai.text import FORMULA_START, PLACEHOLDERS, figure_text, nfkc, parse_number, printable
+from gongkai.text import FORMULA_START, MAX_FIGURE_DIGITS, PLACEHOLDERS, figure_text, in_range, nfkc, parse_number, printable
 
 META_KEYS = ("agency", "year", "format", "title")
 SECTIONS = "sections"
@@ -128,6 +129,10 @@ def load_data(path: str | Path) -> Report:
     if p.is_dir():
         raise DataError(name, "是目录而不是文件 (is a directory)")
     try:
+        size = p.stat().st_size
+        if size > limits.MAX_DATA_BYTES:
+            raise DataError(name, f"数据文件过大：{size} 字节，上限 {limits.MAX_DATA_BYTES} 字节 "
+                                  "(data file larger than GONGKAI_MAX_DATA_BYTES)")
         data = p.read_bytes()
     except OSError as exc:
         raise DataError(name, f"无法读取文件 (cannot read: {exc.strerror or exc})") from exc
@@ -146,7 +151,11 @@ def read_data(data: bytes, name: str) -> Report:
     except LoadError as exc:
         raise DataError(name, exc.problem) from exc
     try:
-        obj = yaml.safe_load(text)
+        obj, root = limits.load_yaml(text)
+    except limits.DataLimit as exc:
+        raise DataError(name, str(exc)) from exc
+    except ValueError as exc:  # Python refuses to read an integer of thousands of digits
+        raise DataError(name, f"数据中有无法读取的数字 (unreadable number: {str(exc)[:120]})") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark is not None else ""
@@ -158,7 +167,7 @@ def read_data(data: bytes, name: str) -> Report:
     if isinstance(obj.get("cells"), dict) and all(isinstance(v, dict) for v in obj["cells"].values()):
         return _full_report(obj, name)
     # Line numbers help in a file written one key a line, not in JSON printed on one line.
-    lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader)) if text.strip().count("\n") else {}
+    lines = _key_lines(root) if text.strip().count("\n") else {}
     return report_from_flat(flatten(obj), name, {key: f"第{line}行 {key}" for key, line in lines.items()}, lines)
 
 
@@ -192,6 +201,12 @@ def _full_report(obj: dict[str, Any], name: str) -> Report:
     unknown = [key for key in report.cells if key not in fmt.all_cells]
     if unknown:
         raise DataError(name, "；".join(_unknown(key, fmt) for key in unknown))
+    problems = [f"单元格 {key} 的值超出范围（数字不超过 {MAX_FIGURE_DIGITS} 位）"
+                for key, cell in report.cells.items() if cell.value is not None and not in_range(cell.value)]
+    if report.year is not None and (problem := _year(report.year)[1]):
+        problems.append(problem)
+    if problems:
+        raise DataError(name, "；".join(problems))
     return report
 
 
@@ -288,35 +303,40 @@ def _number(value: Any, cell: CellDef) -> tuple[Number | None, str | None]:
     if value is None:
         return None, None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None, f"的值「{value}」不是数字"
+        return None, f"的值「{_shown(value)}」不是数字"
     if isinstance(value, str):
         text = nfkc(value).strip().replace(" ", "")
         if text in PLACEHOLDERS:
             return None, None
         number = parse_number(text)
         if number is None:
-            return None, f"的值「{value}」不是数字"
+            return None, f"的值「{_shown(value)}」不是数字（或超过 {MAX_FIGURE_DIGITS} 位）"
         value = number
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None, f"的值「{value}」不是数字"
-        if cell.column.type != "decimal" and value.is_integer():
-            value = int(value)  # 3.0 from a spreadsheet is the count 3
+    if not in_range(value):
+        return None, f"的值超出范围（数字不超过 {MAX_FIGURE_DIGITS} 位）" if isinstance(value, int) or math.isfinite(value) \
+            else f"的值「{value}」不是数字"
+    if isinstance(value, float) and cell.column.type != "decimal" and value.is_integer():
+        value = int(value)  # 3.0 from a spreadsheet is the count 3
     return value, None
+
+
+def _shown(value: Any, width: int = 30) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[:width] + "…"
 
 
 def _year(value: Any) -> tuple[int | None, str | None]:
     if value is None or value == "":
         return None, None
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and 1900 < value < 2200:
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return (value, None) if 1900 < value < 2200 else (None, f"报告年度「{value}」不是年份")
+        return (value, None) if 1900 < value < 2200 else (None, f"报告年度「{_shown(value)}」不是年份")
     if isinstance(value, str):
         m = re.fullmatch(r"(\d{4})\s*年?(?:度)?", nfkc(value).strip())
         if m:
             return int(m.group(1)), None
-    return None, f"报告年度「{value}」不是年份"
+    return None, f"报告年度「{_shown(value)}」不是年份"
 
 
 # ---- YAML template -------------------------------------------------------------------------------
@@ -647,10 +667,18 @@ def read_xlsx(data: bytes, name: str) -> Report:
     from openpyxl import load_workbook
 
     try:
+        limits.check_zip(data, name, "xlsx", limits.MAX_DATA_BYTES)
+    except LoadError as exc:
+        raise DataError(name, exc.problem) from exc
+    try:
         values = load_workbook(io.BytesIO(data), data_only=True)
         formulas = load_workbook(io.BytesIO(data), data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a zip that is no workbook
         raise DataError(name, "不是 xlsx 工作簿，或文件已损坏（DOCX 等其他 Office 文件不能作为数据）(not an xlsx workbook)") from exc
+    for ws in values.worksheets:  # every cell of the used area is visited below
+        if ws.max_row * ws.max_column > limits.MAX_SHEET_CELLS:
+            raise DataError(name, f"工作表「{ws.title}」过大：{ws.max_row} 行 × {ws.max_column} 列，上限 {limits.MAX_SHEET_CELLS} 格 "
+                                  f"(sheet larger than GONGKAI_MAX_SHEET_CELLS={limits.MAX_SHEET_CELLS})")
     flat: dict[str, Any] = {}
     where: dict[str, str] = {}
     cells_at: dict[str, Provenance] = {}

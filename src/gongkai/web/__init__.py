@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def create_app(db: str | None = None, **options: Any) -> FastAPI:
-    from gongkai.web.app import create_app as _create_app
+    from gongkai.web.server import create_app as _create_app
 
     return _create_app(db, **options)
 

@@ -1,32 +1,26 @@
-"""The workbench application: server-rendered pages (Jinja2, htmx where a page updates) and a JSON
-API under /api with its OpenAPI document, both over the corpus and both behind the same checks."""
+"""What the workbench's route modules share: its settings, the dependencies that give a request its
+engine and its user, and small helpers. The application itself is put together in server.py."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import secrets
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import APIKeyCookie
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, desc, func, select
 
 from gongkai.formats import all_formats
-from gongkai.store.db import connect
-from gongkai.store.query import NotFound, load_report, resolve
+from gongkai.store.query import load_report, resolve
 from gongkai.store.schema import audit, documents, reports, upload_jobs, users
 from gongkai.web import auth, data
 from gongkai.web.auth import SESSION_COOKIE, AuthError, User
-from gongkai.web.uploads import JobRunner, Limits, UploadError, job_view, upload_entries
+from gongkai.web.uploads import UploadError, job_view, upload_entries
 
 HERE = Path(__file__).parent
 LOGIN_CSRF_COOKIE = "gongkai_login_csrf"
@@ -42,70 +36,6 @@ SECURITY_HEADERS = {
 }
 
 session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="登录后由服务器设置的会话 Cookie")
-
-
-def create_app(db: str | None = None, *, secure_cookies: bool | None = None, upload_workers: int = 2,
-               limits: Limits | None = None, engine: Engine | None = None) -> FastAPI:
-    """The app over the corpus at `db` (created when missing). secure_cookies: None → Secure when
-    the request came over HTTPS (as the proxy in front says, see README)."""
-    engine = engine or connect(db, create=True)
-    runner = JobRunner(engine, workers=upload_workers)
-    limits = limits or Limits()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        runner.start()
-        try:
-            yield
-        finally:
-            runner.stop()
-
-    app = FastAPI(title="gongkai 工作台 API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json",
-                  description="政府信息公开工作年度报告工作台的 JSON 接口。登录后使用会话 Cookie；"
-                              "写操作须在 X-CSRF-Token 头中附上登录时返回的令牌。")
-    app.state.engine = engine
-    app.state.runner = runner
-    app.state.limits = limits
-    app.state.secure_cookies = secure_cookies
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(roles=auth.ROLES, states=data.STATE_NAMES, outcomes=OUTCOMES, quote=quote)
-    templates.env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.1f}%"
-    templates.env.filters["num"] = lambda v: "—" if v is None else f"{v:,}"
-    app.state.templates = templates
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/api", "/reports", "/jobs", "/admin")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    @app.exception_handler(AuthError)
-    async def refused(request: Request, exc: AuthError) -> Response:
-        if request.url.path.startswith("/api"):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
-        if exc.status == 401 and request.method in SAFE_METHODS and not request.headers.get("HX-Request"):
-            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        return page(request, "error.html", {"message": exc.message}, status=exc.status)
-
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> Response:
-        return await refused(request, AuthError(404, str(exc)))
-
-    def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-        user = getattr(request.state, "user", None)
-        return templates.TemplateResponse(request, template, {"user": user, **context}, status_code=status)
-
-    from gongkai.web import review, routes
-
-    app.state.page = page
-    routes.add(app, page)
-    review.add(app)
-    return app
 
 
 # ---- dependencies shared by the route modules ---------------------------------------------------

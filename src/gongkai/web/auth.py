@@ -66,8 +66,9 @@ class User:
 
 @dataclass
 class ScopedFilters(Filters):
-    """Filters plus the user's scope: a second region (reviewer) or the one body (author). Fields of
-    the dataclass, so that dataclasses.replace (stats adds counted=True) keeps the scope."""
+    """Filters plus the user's scope: a second region (reviewer) or the one body (author). A dataclass
+    like Filters, so that a copy (dataclasses.replace) keeps the scope; its repr, every field, is
+    the stats' cache key."""
 
     scope_region: str | None = None
     scope_agency: str | None = None
@@ -75,10 +76,6 @@ class ScopedFilters(Filters):
     @property
     def active(self) -> bool:
         return super().active or bool(self.scope_region or self.scope_agency)
-
-    def __repr__(self) -> str:  # the cache key of the stats: every field, the scope's too
-        return f"ScopedFilters({self.agency!r}, {self.year!r}, {self.region!r}, {self.has_errors!r}, " \
-               f"{self.scope_region!r}, {self.scope_agency!r})"
 
     def apply(self, query: Any) -> Any:
         query = super().apply(query)

@@ -4,10 +4,11 @@ this module only authorises (role and scope), logs every write to the audit log 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
@@ -111,8 +112,7 @@ def correct(request: Request, user: User, report_id: int, key: str, value: float
     return made
 
 
-def add(app: FastAPI) -> None:
-    page = app.state.page
+def add(app: FastAPI, page: Callable[..., HTMLResponse]) -> None:
 
     def back(report_id: int, anchor: str) -> Response:
         return RedirectResponse(f"/reports/{report_id}#{anchor}", status_code=303)
