@@ -141,7 +141,7 @@ class _Anchor:
     glyphs: list[Glyph] = field(default_factory=list)
 
 
-class Grid:
+class RuledGrid:
     """A table's cells (boxes from ruling lines) as a rectangular grid of positions.
 
     Column and row boundaries are every distinct cell edge; a merged cell covers the positions
@@ -219,7 +219,7 @@ def scaled(b: BBox, scale: float) -> BBox:
             round(float(b[3]) * scale, 2))
 
 
-def usable(grid: Grid) -> bool:
+def usable(grid: RuledGrid) -> bool:
     """A table has at least two columns: a box around text is a frame, not a table. One row is
     enough (the last row of a table that ran onto the next page)."""
     return grid.shape[1] >= 2
@@ -253,7 +253,7 @@ class PageContent:
     last_paragraph: Paragraph | None = None
 
 
-def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_table: int, page_height: float,
+def page_items(page: int, glyphs: Iterable[Glyph], grids: list[RuledGrid], first_table: int, page_height: float,
                scale: float = 1.0, value_text: Callable[[str], str] | None = None,
                furniture: Set[str] = frozenset()) -> PageContent:
     """One page's paragraphs and table rows in reading order.
