@@ -509,6 +509,8 @@ def _header_rows(blocks: list[_Block], free: list[bool], zone: list[int], column
         used.append((j, chunks))
     if not used or not any(c.bbox[0] >= left - 1 for _, chunks in used for c in chunks if len(chunks) > 1):
         return [], []  # a lone label over the figures (单位：件) is no header
+    if len(used) < 2:
+        return [], []  # a header on one line reads whole as a paragraph: its labels need no joining
     used.reverse()
     label: list[Line] = []
     spanning: list[Line] = []
