@@ -317,7 +317,7 @@ def _chains(glyphs: list[Glyph]) -> list[list[Glyph]]:
     return runs
 
 
-def _lift_overflow(grid: Grid) -> None:
+def _lift_overflow(grid: RuledGrid) -> None:
     """Text that overflowed its cell downwards goes back to that cell.
 
     LibreOffice repeating a header on the next page may draw only its first row, the rest of a
