@@ -197,7 +197,7 @@ def test_a_figure_the_detector_passed_over_is_read_from_its_cell():
     """The detector now and then misses a lone small figure; a cell with ink and no text found in
     it is recognised on its own (here: as if the detector had found nothing at all)."""
     from gongkai.read.ocr import _missed, ruling
-    from gongkai.read.page import Grid
+    from gongkai.read.page import RuledGrid as Grid
 
     pixels = np.asarray(_tight_table())
     found = ruling(pixels.mean(axis=2).astype(np.uint8))

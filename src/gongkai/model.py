@@ -57,7 +57,7 @@ class Cell(BaseModel):
     note: str | None = None  # how the value was read when it was not plain (deduced, shifted)
 
 
-class Paragraph(BaseModel):
+class SectionParagraph(BaseModel):
     text: str
     provenance: Provenance | None = None
 
@@ -67,28 +67,28 @@ class Section(BaseModel):
     title: str  # the heading as printed
     text: str
     provenance: Provenance | None = None
-    paragraphs: list[Paragraph] = Field(default_factory=list)  # the text again, with where each came from
+    paragraphs: list[SectionParagraph] = Field(default_factory=list)  # the text again, with where each came from
 
 
-class TableLayout(BaseModel):
+class TableSeen(BaseModel):
     """What the parser saw of one of the format's tables: the checker's completeness input."""
 
     found: bool = False
     columns: list[str] = Field(default_factory=list)  # column keys the header prints
     column_labels: dict[str, str] = Field(default_factory=dict)  # the header text printed for each
     missing_columns: list[str] = Field(default_factory=list)
-    rows: dict[str, RowLayout] = Field(default_factory=dict)  # by row key, as printed
+    rows: dict[str, RowSeen] = Field(default_factory=dict)  # by row key, as printed
     provenance: Provenance | None = None
 
 
-class RowLayout(BaseModel):
+class RowSeen(BaseModel):
     label: str  # the label as printed
     printed: int  # how many value cells the row printed
     expected: int  # how many the format (and the header's columns) asks for
     provenance: Provenance | None = None
 
 
-TableLayout.model_rebuild()
+TableSeen.model_rebuild()
 
 
 class Report(BaseModel):
@@ -103,7 +103,7 @@ class Report(BaseModel):
     agency_source: str | None = None
     cells: dict[str, Cell] = Field(default_factory=dict)
     sections: list[Section] = Field(default_factory=list)
-    tables: dict[str, TableLayout] = Field(default_factory=dict)
+    tables: dict[str, TableSeen] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)  # what the parser noticed about the layout
     parser_version: str | None = None
 

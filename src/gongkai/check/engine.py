@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gongkai.formats import CellDef, Format, Rule, Table, Term, match_keys, split_term
-from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableLayout
+from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableSeen
 from gongkai.text import figure_text, normalize_label, printed_as
 
 # Figures beyond this are not compared: floats lose whole units there, and a checker must not
@@ -349,7 +349,7 @@ def _binding_label(rule: Rule, binding: dict[str, str], ctx: Context) -> dict[st
 # ---- form and completeness -------------------------------------------------------------------
 
 
-def _found_tables(ctx: Context) -> Iterator[tuple[Table, TableLayout]]:
+def _found_tables(ctx: Context) -> Iterator[tuple[Table, TableSeen]]:
     """The format's tables the report prints, with what the parser saw of each."""
     for table in ctx.fmt.tables:
         layout = ctx.report.tables.get(table.key)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from gongkai.check.engine import Context, close, comparable, expand, figure, outcome
 from gongkai.formats import Format, Rule
 from gongkai.formats.subjects import AllOf, Statements, Subject
-from gongkai.model import Number, Outcome, Paragraph, Provenance
+from gongkai.model import Number, Outcome, Provenance, SectionParagraph
 from gongkai.text import nfkc
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
@@ -270,7 +270,7 @@ def sentences(ctx: Context, numbers: tuple[str, ...]) -> Iterator[tuple[str, str
     for section in ctx.report.sections:
         if numbers and section.number not in numbers:
             continue
-        parts = section.paragraphs or [Paragraph(text=section.text, provenance=section.provenance)]
+        parts = section.paragraphs or [SectionParagraph(text=section.text, provenance=section.provenance)]
         for part in parts:
             before = ""
             for sentence in _SENTENCE_END.split(part.text):

@@ -7,7 +7,7 @@ from gongkai.formats import DEFAULT_FORMAT, Format, all_formats, load_format
 from gongkai.model import Report
 from gongkai.parse.meta import find_meta, guess_year
 from gongkai.parse.sections import narrative, split_sections
-from gongkai.parse.tables import READERS
+from gongkai.parse.tables import TABLE_READERS
 from gongkai.text import normalize_label
 
 PARSER_VERSION = "1"
@@ -47,16 +47,16 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
     claimed = {id(item) for t in fmt.tables if t.section in spans for item in spans[t.section].items}
     for table in fmt.tables:
         span = spans.get(table.section)
-        read = READERS[table.layout](table, span.items, anchored=True) if span is not None else None
-        if read is None or not read.layout.found:
+        read = TABLE_READERS[table.layout](table, span.items, anchored=True) if span is not None else None
+        if read is None or not read.seen.found:
             # Without its heading, or not under it (tables attached as a workbook), a table is looked
             # for outside the other tables' sections.
             loose = [item for item in doc.items if id(item) not in claimed]
-            read = READERS[table.layout](table, loose, anchored=False)
+            read = TABLE_READERS[table.layout](table, loose, anchored=False)
             where = "未找到第{0}部分标题" if span is None else "第{0}部分中没有表格"
             report.notes.append(f"{where.format(table.section)}，表{table.number}在其余正文中查找")
         report.cells.update(read.cells)
-        report.tables[table.key] = read.layout
+        report.tables[table.key] = read.seen
         report.notes.extend(read.notes)
     if not any(layout.found for layout in report.tables.values()):
         raise LoadError(doc.path, "未找到年度报告的统计表格 (no report tables found)")

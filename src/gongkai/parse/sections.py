@@ -80,7 +80,7 @@ def narrative(spans: dict[str, SectionSpan], fmt: Format) -> list[Section]:
         span = spans.get(section.number)
         if span is None:
             continue
-        paragraphs = [model.Paragraph(text=item.text, provenance=item.source)
+        paragraphs = [model.SectionParagraph(text=item.text, provenance=item.source)
                       for item in span.items if isinstance(item, Paragraph)]
         out.append(Section(number=section.number, title=span.heading, text="\n".join(p.text for p in paragraphs),
                            provenance=span.source, paragraphs=paragraphs))

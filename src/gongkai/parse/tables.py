@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from gongkai.document import Item, Paragraph, TextCell
 from gongkai.formats import Column, Row, Table
-from gongkai.model import Cell, Provenance, RowLayout, TableLayout
+from gongkai.model import Cell, Provenance, RowSeen, TableSeen
 from gongkai.parse.align import (
     LABEL_CONFIDENCE,
     ORDER_CONFIDENCE,
@@ -59,7 +59,7 @@ class LogicalRow:
 @dataclass
 class TableRead:
     cells: dict[str, Cell] = field(default_factory=dict)
-    layout: TableLayout = field(default_factory=TableLayout)
+    seen: TableSeen = field(default_factory=TableSeen)
     notes: list[str] = field(default_factory=list)
 
 
@@ -236,7 +236,7 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
     header = _header(columns, unmatched)
     present = header.columns
     span = (min(header.positions.values()), max(header.positions.values())) if len(header.positions) >= 2 else None
-    read.layout = TableLayout(found=bool(matched), columns=[c.key for c in present], column_labels=header.labels,
+    read.seen = TableSeen(found=bool(matched), columns=[c.key for c in present], column_labels=header.labels,
                               missing_columns=[c.key for c in columns if c not in present],
                               provenance=next(iter(matched.values()))[0].source if matched else None)
     for row in rows:
@@ -252,13 +252,13 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
         if len(values) == len(columns) and len(use) < len(columns):
             use = columns  # a full row under a header that lost a label
         placed, note, deduced = _place(values, use)
-        read.layout.rows[row.key] = RowLayout(label=lrow.label, printed=len(values), expected=len(use),
+        read.seen.rows[row.key] = RowSeen(label=lrow.label, printed=len(values), expected=len(use),
                                               provenance=lrow.source)
         by_key = {col.key: (tc, i) for i, (col, tc) in enumerate(zip(use, placed, strict=False))}
         for col in columns:
             key = f"{table.key}.{row.key}.{col.key}"
             if col.key not in by_key:
-                read.cells[key] = Cell(key=key, note="表头无此列" if col.key in read.layout.missing_columns else None)
+                read.cells[key] = Cell(key=key, note="表头无此列" if col.key in read.seen.missing_columns else None)
                 continue
             tc, i = by_key[col.key]
             if i in deduced:
@@ -394,7 +394,7 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
     matched = {row.key: lrow for lrow, row in printed if row is not None}
     placed_by, unplaced = _align_rows(table, block_rows, printed, lambda r, n: n <= width[r.key], read, anchored)
     matched.update({key: lrow for key, (lrow, _) in placed_by.items()})
-    read.layout = TableLayout(found=bool(matched))
+    read.seen = TableSeen(found=bool(matched))
     for block, row in rows:
         columns = list(block.columns)
         units = _header_units(columns, headers)
@@ -412,7 +412,7 @@ def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> Table
         else:
             placed = values or [None] * len(columns)
         if lrow:
-            read.layout.rows[row.key] = RowLayout(label=lrow.label, printed=len(values), expected=len(columns),
+            read.seen.rows[row.key] = RowSeen(label=lrow.label, printed=len(values), expected=len(columns),
                                                   provenance=lrow.source)
         for col, tc in zip(columns, placed, strict=False):
             key = f"{table.key}.{row.key}.{col.key}"
@@ -492,19 +492,19 @@ def read_line(table: Table, items: list[Item], anchored: bool = True) -> TableRe
         first_source = first_source or lrow.source
     pool_rows = [r for r in rows if r.key not in by_group]
     pool = _trim(pool, k * len(pool_rows))
-    read.layout = TableLayout(found=bool(by_group or pool), provenance=first_source)
+    read.seen = TableSeen(found=bool(by_group or pool), provenance=first_source)
     if pool and len(pool) != k * len(pool_rows):
         read.notes.append(f"表{table.number}：印有 {len(pool)} 个数，应为 {k * len(pool_rows)} 个，无法逐格对应")
     for row in rows:
         if row.key in by_group:
             lrow = by_group[row.key]
             placed, note, deduced = _place(_trim(lrow.values, k), columns)
-            read.layout.rows[row.key] = RowLayout(label=lrow.label, printed=len(_trim(lrow.values, k)),
+            read.seen.rows[row.key] = RowSeen(label=lrow.label, printed=len(_trim(lrow.values, k)),
                                                   expected=k, provenance=lrow.source)
         elif pool and len(pool) == k * len(pool_rows):
             i = pool_rows.index(row)
             placed, note, deduced = pool[i * k:(i + 1) * k], None, set()
-            read.layout.rows[row.key] = RowLayout(label=row.label, printed=k, expected=k,
+            read.seen.rows[row.key] = RowSeen(label=row.label, printed=k, expected=k,
                                                   provenance=placed[0].source)
         else:
             placed, note, deduced = [None] * k, None, set()
@@ -520,4 +520,5 @@ def read_line(table: Table, items: list[Item], anchored: bool = True) -> TableRe
     return read
 
 
-READERS = {"grid": read_grid, "blocks": read_blocks, "line": read_line}
+# How each table layout of the format definition is read from a document.
+TABLE_READERS = {"grid": read_grid, "blocks": read_blocks, "line": read_line}

@@ -117,7 +117,7 @@ def _children(element: etree._Element, tag: str) -> list[etree._Element]:
 
 
 def _visible_columns(table: etree._Element):
-    """Grid column → column a reader sees. Where cell edges in different rows miss each other by a
+    """RuledGrid column → column a reader sees. Where cell edges in different rows miss each other by a
     hair, Word's grid holds a sliver column (1 twip wide, say) that no reader sees as a column:
     such slivers are folded into their neighbours so a figure is not split into two cells."""
     widths = []

@@ -36,7 +36,7 @@ import numpy as np
 
 from gongkai.document import Document, Item, LoadError, TableRow
 from gongkai.read import limits
-from gongkai.read.page import MAX_PAGES, Glyph, Grid, PageContent, append_page, page_items, usable
+from gongkai.read.page import MAX_PAGES, Glyph, PageContent, RuledGrid, append_page, page_items, usable
 from gongkai.text import parse_number
 
 # Recognitions scoring below this are noise; anything above is kept with its score.
@@ -187,7 +187,7 @@ class RecognisedPage:
     ocr_image, which needs nothing from the other pages (so pages can be recognised anywhere)."""
 
     glyphs: list[Glyph]
-    grids: list[Grid]
+    grids: list[RuledGrid]
     height: float
 
 
@@ -210,7 +210,7 @@ def recognise_page(rgb: np.ndarray) -> RecognisedPage | None:
     boxes = _recognise(rgb)
     if not boxes:
         return None
-    grids = [g for g in (Grid(cells, 2.0) for cells in found.tables) if usable(g)]
+    grids = [g for g in (RuledGrid(cells, 2.0) for cells in found.tables) if usable(g)]
     glyphs: list[Glyph] = []
     for box in boxes:
         glyphs += _split(box, grids)
@@ -277,7 +277,7 @@ def remove_seals(rgb: np.ndarray) -> np.ndarray:
     return out
 
 
-def _missed(rgb: np.ndarray, grids: list[Grid], glyphs: list[Glyph], text_height: float) -> list[Glyph]:
+def _missed(rgb: np.ndarray, grids: list[RuledGrid], glyphs: list[Glyph], text_height: float) -> list[Glyph]:
     """Text in cells the detector found nothing in: each cell with ink in it (its lines erased) is
     read on its own. The detector passes over a lone small figure now and then (a 0 in a row of
     0s); without this the figure would read as a blank cell, a null."""
@@ -376,7 +376,7 @@ def _inside(word_line, glyph: Glyph) -> bool:
     return True
 
 
-def _split(box: _Box, grids: list[Grid]) -> list[Glyph]:
+def _split(box: _Box, grids: list[RuledGrid]) -> list[Glyph]:
     """A detected line as glyphs: whole when it lies in one cell (or outside tables), else one
     glyph per run of characters that share a cell, so no text crosses a cell border."""
     g = box.glyph
@@ -398,7 +398,7 @@ def _split(box: _Box, grids: list[Grid]) -> list[Glyph]:
                   confidence=sum(c.confidence for c in run) / len(run)) for run in runs]
 
 
-def _overlaps(grid: Grid, g: Glyph) -> bool:
+def _overlaps(grid: RuledGrid, g: Glyph) -> bool:
     x0, top, x1, bottom = grid.bbox
     return g.x0 < x1 and g.x1 > x0 and g.top < bottom and g.bottom > top
 

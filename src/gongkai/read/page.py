@@ -12,6 +12,7 @@ import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from gongkai.document import Item, Paragraph, TableRow, TextCell
 from gongkai.model import Provenance
@@ -46,6 +47,10 @@ class Glyph:
     @property
     def height(self) -> float:
         return self.bottom - self.top
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
 
     @property
     def cx(self) -> float:
@@ -141,7 +146,7 @@ class _Anchor:
     glyphs: list[Glyph] = field(default_factory=list)
 
 
-class Grid:
+class RuledGrid:
     """A table's cells (boxes from ruling lines) as a rectangular grid of positions.
 
     Column and row boundaries are every distinct cell edge; a merged cell covers the positions
@@ -219,7 +224,7 @@ def scaled(b: BBox, scale: float) -> BBox:
             round(float(b[3]) * scale, 2))
 
 
-def usable(grid: Grid) -> bool:
+def usable(grid: RuledGrid) -> bool:
     """A table has at least two columns: a box around text is a frame, not a table. One row is
     enough (the last row of a table that ran onto the next page)."""
     return grid.shape[1] >= 2
@@ -253,7 +258,7 @@ class PageContent:
     last_paragraph: Paragraph | None = None
 
 
-def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_table: int, page_height: float,
+def page_items(page: int, glyphs: Iterable[Glyph], grids: list[RuledGrid], first_table: int, page_height: float,
                scale: float = 1.0, value_text: Callable[[str], str] | None = None,
                furniture: Set[str] = frozenset()) -> PageContent:
     """One page's paragraphs and table rows in reading order.
@@ -274,6 +279,8 @@ def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_tabl
                     break
         else:
             text.append(g)
+    for grid in grids:
+        _lift_overflow(grid)
     blocks = [_Block(grid.bbox[1], rows=grid.rows(page, first_table + i, scale, value_text)) for i, grid in enumerate(grids)]
     lines = [line for line in text_lines(text) if line.text]
     margins = {furniture_key(line.text) for line in lines if _in_margin(line, page_height)}
@@ -295,6 +302,55 @@ def page_items(page: int, glyphs: Iterable[Glyph], grids: list[Grid], first_tabl
     if body and body[-1].line is not None:
         content.last, content.last_paragraph = body[-1].line, paragraph_of[id(body[-1].line)]
     return content
+
+
+def _chains(glyphs: list[Glyph]) -> list[list[Glyph]]:
+    """A line's glyphs as runs set one after the other (each starting where the one before ends):
+    two texts printed over each other are two runs."""
+    runs: list[list[Glyph]] = []
+    for g in sorted(glyphs, key=lambda g: g.x0):
+        run = next((r for r in runs if abs(g.x0 - r[-1].x1) <= 0.1 * g.height), None)
+        if run is None:
+            runs.append([g])
+        else:
+            run.append(g)
+    return runs
+
+
+def _lift_overflow(grid: RuledGrid) -> None:
+    """Text that overflowed its cell downwards goes back to that cell.
+
+    LibreOffice repeating a header on the next page may draw only its first row, the rest of a
+    taller header cell's text (the second line of the 勾稽关系 note) printed over the row below.
+    Such a run of glyphs crosses a ruling line between two cells of that row, is printed over the
+    row's own text, and fits in the cell above: it is that cell's text."""
+    where: dict[int, _Anchor] = {}
+    for row in grid.pos:
+        for anchor in row:
+            if anchor is not None:
+                where.update((id(g), anchor) for g in anchor.glyphs)
+    glyphs = [g for row in grid.pos for a in row if a is not None for g in a.glyphs]
+    glyphs = list({id(g): g for g in glyphs}.values())
+    inner = grid.xs[1:-1]
+    for line in text_lines(glyphs):
+        runs = _chains(line.glyphs)
+        if len(runs) < 2:
+            continue
+        r = min(max(bisect.bisect_right(grid.ys, line.glyphs[0].cy) - 1, 0), len(grid.ys) - 2)
+        if r == 0:
+            continue
+        for run in runs:
+            x0, x1 = run[0].x0, run[-1].x1
+            crosses = any(g.x0 + g.width / 3 < x < g.x1 - g.width / 3 for g in run for x in inner)
+            over = any(o.x0 < g.x1 - g.width / 2 and g.x0 + g.width / 2 < o.x1
+                       for other in runs if other is not run for o in other for g in run)
+            above = grid.locate((x0 + x1) / 2, grid.ys[r] - 0.5)
+            if (not crosses or not over or above is None or above.bbox[0] > x0 + 1 or x1 > above.bbox[2] + 1
+                    or any(where[id(g)] is above for g in run)):
+                continue
+            for g in run:
+                where[id(g)].glyphs.remove(g)
+                above.glyphs.append(g)
 
 
 def append_page(items: list[Item], previous: PageContent | None, content: PageContent) -> None:
@@ -396,10 +452,106 @@ def _borderless(blocks: list[_Block], page: int, first_table: int, scale: float,
         for i in (j for lines in extra.values() for j, _ in lines):
             out[i] = None  # part of a row's label now
         run = [(blocks[i].line, chunked[i], [line for _, line in extra.get(i, [])]) for i in zone]
-        rows = _borderless_rows(run, header, page, first_table + n, scale)
+        rows, columns = _borderless_rows(run, header, page, first_table + n, scale)
         for i, row in zip(zone, rows, strict=True):
             out[i] = _Block(blocks[i].top, rows=[row])
+        # The column labels above the rows become the table's header rows, so that a label wrapped
+        # in a narrow column (商业企 over 业) is read whole, and a header repeated above the rows
+        # on a continuation page is read as the header again, not as prose before them.
+        free = [out[j] is blocks[j] and chunked[j] is None for j in range(len(blocks))]  # not a row, not taken
+        used, header_rows = _header_rows(blocks, free, zone, columns, page, first_table + n, scale)
+        if header_rows:
+            for row in rows:
+                _shift_row(row, len(header_rows))
+            for j in used:
+                out[j] = None
+            out[used[0]] = _Block(blocks[used[0]].top, rows=header_rows)
     return [b for b in out if b is not None], len(zones)
+
+
+# Lines above a table without ruling lines that may be its header: a group label over the column
+# labels, column labels wrapped over two lines and, beside them, a note in the labels' column.
+_HEADER_SPAN = 6
+
+
+def _header_rows(blocks: list[_Block], free: list[bool], zone: list[int], columns: list[list[float]], page: int, table: int,
+                 scale: float) -> tuple[list[int], list[TableRow]]:
+    """The header of a table without ruling lines, from the lines right above its first row: the
+    indexes of the lines it takes (top to bottom) and its rows — a row of the labels spanning
+    several columns (申请人情况, 法人或其他组织), if any, then a row of each column's label joined
+    top to bottom (商业企 + 业 = 商业企业), with the labels' column first.
+
+    A line belongs to the header when every piece of it stands either left of the figures or over
+    them, and some piece stands over them; lines of the labels' column just above the first row
+    (the first row's label wrapped above its figures) are passed over."""
+    if len(columns) < 2:
+        return [], []
+    centres = [(x0 + x1) / 2 for x0, x1 in columns]
+    bounds = [(a + b) / 2 for a, b in pairwise(centres)]
+    left = centres[0] - (centres[1] - centres[0]) / 2  # the first column's left edge
+
+    def slot(x: float) -> int:
+        return bisect.bisect_left(bounds, x)
+
+    used: list[tuple[int, list[Line]]] = []
+    for j in range(zone[0] - 1, max(-1, zone[0] - 1 - _HEADER_SPAN), -1):
+        line = blocks[j].line
+        if line is None or not free[j]:
+            break
+        chunks = _chunks(line)
+        over = [c for c in chunks if c.bbox[0] >= left - 1]
+        if any(c.bbox[2] > left and c.bbox[0] < left - 1 for c in chunks):
+            break  # a line across the labels' column and the figures': a caption, prose
+        if not over:
+            if used:
+                break  # the labels' column only, above the header: not the header's
+            continue  # the first row's label wrapped above its figures
+        used.append((j, chunks))
+    if not used or not any(c.bbox[0] >= left - 1 for _, chunks in used for c in chunks if len(chunks) > 1):
+        return [], []  # a lone label over the figures (单位：件) is no header
+    if len(used) < 2:
+        return [], []  # a header on one line reads whole as a paragraph: its labels need no joining
+    used.reverse()
+    label: list[Line] = []
+    spanning: list[Line] = []
+    cells: list[list[Line]] = [[] for _ in columns]
+    for _, chunks in used:
+        for c in chunks:
+            if c.bbox[0] < left - 1:
+                label.append(c)
+            elif slot(c.bbox[0] + 1) != slot(c.bbox[2] - 1):
+                spanning.append(c)
+            else:
+                cells[slot((c.bbox[0] + c.bbox[2]) / 2)].append(c)
+    top = min(c.bbox[1] for _, chunks in used for c in chunks)
+    bottom = max(c.bbox[3] for _, chunks in used for c in chunks)
+    x0, x1 = min(c.bbox[0] for _, chunks in used for c in chunks), max(c.bbox[2] for _, chunks in used for c in chunks)
+
+    def row(r: int, pieces: list[list[Line]]) -> TableRow:
+        out = []
+        for c, part in enumerate(pieces):
+            text = "\n".join(p.text for p in part)  # as a ruled cell's lines (商业企\n业)
+            where = (min(p.bbox[0] for p in part), min(p.bbox[1] for p in part), max(p.bbox[2] for p in part),
+                     max(p.bbox[3] for p in part)) if part else (x0, top, x1, bottom)
+            out.append(TextCell(text, Provenance(page=page, bbox=scaled(where, scale), table=table, row=r, col=c)))
+        return TableRow(cells=out, table=table, source=Provenance(page=page, bbox=scaled((x0, top, x1, bottom), scale),
+                                                                 table=table, row=r))
+
+    rows = []
+    if spanning:
+        groups: list[list[Line]] = [[] for _ in range(len(columns) + 1)]
+        for c in spanning:
+            groups[1 + slot(c.bbox[0] + 1)].append(c)
+        rows.append(row(0, groups))
+    rows.append(row(len(rows), [label, *cells]))
+    return [j for j, _ in used], rows
+
+
+def _shift_row(row: TableRow, by: int) -> None:
+    """A row numbered `by` further down its table (header rows were put above it)."""
+    for p in (row.source, *(c.source for c in row.cells)):
+        if p.row is not None:
+            p.row += by
 
 
 def _wrapped_labels(blocks: list[_Block], chunked: list[list[Line] | None], zone: list[int]) -> dict[int, list[tuple[int, Line]]]:
@@ -426,9 +578,9 @@ def _wrapped_labels(blocks: list[_Block], chunked: list[list[Line] | None], zone
 
 
 def _borderless_rows(run: list[tuple[Line, list[Line], list[Line]]], header: list[Line], page: int, table: int,
-                     scale: float) -> list[TableRow]:
+                     scale: float) -> tuple[list[TableRow], list[list[float]]]:
     """(line, its cells, label lines wrapped around it) of each row → TableRows with blank cells
-    where a row printed nothing in a column."""
+    where a row printed nothing in a column, and the columns' x-extents."""
 
     def box(b: BBox) -> BBox:
         return scaled(b, scale)
@@ -477,7 +629,7 @@ def _borderless_rows(run: list[tuple[Line, list[Line], list[Line]]], header: lis
             cells.append(TextCell(chunk.text, Provenance(page=page, bbox=box(chunk.bbox), table=table, row=r, col=c),
                                   confidence=chunk.confidence))
         rows.append(TableRow(cells=cells, table=table, source=Provenance(page=page, bbox=box(line.bbox), table=table, row=r)))
-    return rows
+    return rows, columns
 
 
 def _by_column(chunks: list[Line]) -> list[Line]:

@@ -17,7 +17,7 @@
 - Encrypted files are opened with the empty password (owner-only restrictions do not stop
   reading); damaged, truncated, password-protected or over-long files are a LoadError.
 
-The page geometry (Glyph, Grid, page_items) lives in gongkai.read.page, shared with the OCR
+The page geometry (Glyph, RuledGrid, page_items) lives in gongkai.read.page, shared with the OCR
 reader, which feeds it recognised text.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ import re
 
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow
 from gongkai.read import limits
-from gongkai.read.page import MAX_PAGES, BBox, Glyph, Grid, PageContent, append_page, page_items, usable
+from gongkai.read.page import MAX_PAGES, BBox, Glyph, PageContent, RuledGrid, append_page, page_items, usable
 
 # pdfminer logs what it tolerates in a file (`Could not get FontBBox from font descriptor`) at
 # WARNING, which Python prints to the terminal when the program configured no logging: dozens of
@@ -245,7 +245,7 @@ class _PdfReader:
         # Meeting every line with every other costs the square of their number: a page drawn with
         # tens of thousands of strokes (a map, a hatched chart) is not searched for ruled tables.
         tables = page.find_tables(_TABLE_SETTINGS) if len(page.edges) <= MAX_EDGES_PER_PAGE else []
-        grids = [g for g in (Grid(t.cells, 1.0) for t in tables) if usable(g)]
+        grids = [g for g in (RuledGrid(t.cells, 1.0) for t in tables) if usable(g)]
         content = page_items(number, glyphs, grids, self.tables, float(page.height), furniture=self.margins)
         # A table pasted as a picture among the text: the picture is read by OCR, in its place.
         pictures = _pictures(page, glyphs)

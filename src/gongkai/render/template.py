@@ -24,7 +24,7 @@ import yaml
 
 from gongkai.document import LoadError
 from gongkai.formats import DEFAULT_FORMAT, CellDef, Format, Table, load_format
-from gongkai.model import Cell, Number, Provenance, Report, RowLayout, Section, TableLayout
+from gongkai.model import Cell, Number, Provenance, Report, RowSeen, Section, TableSeen
 from gongkai.read import limits
 from gongkai.render.layout import Grid, GridCell, anchors, table_grid
 from gongkai.text import FORMULA_START, MAX_FIGURE_DIGITS, PLACEHOLDERS, figure_text, in_range, nfkc, parse_number, printable
@@ -63,16 +63,16 @@ def printed_keys(report: Report, fmt: Format | None = None) -> set[str]:
     return {cell.key for grid in grids(report, fmt).values() for row in grid for cell in row if cell.key}
 
 
-def printed_layout(report: Report, fmt: Format | None = None) -> dict[str, TableLayout]:
+def printed_layout(report: Report, fmt: Format | None = None) -> dict[str, TableSeen]:
     """The tables as the renderers print them: every table found, every column, each row the grid draws.
 
     The checker's completeness rules read this, so a report to be rendered is checked as the document
     it will become (a column its source lacked is printed, blank, and reported as blank cells)."""
     fmt = fmt or load_format(report.format)
     printed = printed_keys(report, fmt)
-    out: dict[str, TableLayout] = {}
+    out: dict[str, TableSeen] = {}
     for table in fmt.tables:
-        layout = TableLayout(found=True)
+        layout = TableSeen(found=True)
         for block in table.blocks:
             for col in block.columns:
                 if col.key not in layout.column_labels:
@@ -81,7 +81,7 @@ def printed_layout(report: Report, fmt: Format | None = None) -> dict[str, Table
             for row in block.rows:
                 keys = [f"{table.key}.{row.key}.{col.key}" for col in block.columns]
                 if any(key in printed for key in keys):
-                    layout.rows[row.key] = RowLayout(label=row.label, expected=len(keys),
+                    layout.rows[row.key] = RowSeen(label=row.label, expected=len(keys),
                                                      printed=sum(report.value(key) is not None for key in keys))
         out[table.key] = layout
     return out

@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from gongkai.formats import all_formats
-from gongkai.model import Cell, Finding, Provenance, Report, Section, TableLayout
+from gongkai.model import Cell, Finding, Provenance, Report, Section, TableSeen
 from gongkai.store.region import derive_region
 from gongkai.text import nfkc
 
@@ -103,7 +103,7 @@ def build_report(row: Any, cell_rows: list[Any], source: str | None = None) -> R
     report = Report(source=source, agency=row.agency, year=row.year, format=row.format, title=row.title,
                     parser_version=row.parser_version, notes=list(row.notes or []))
     report.sections = [Section.model_validate(s) for s in row.sections or []]
-    report.tables = {k: TableLayout.model_validate(t) for k, t in (row.layout or {}).items()}
+    report.tables = {k: TableSeen.model_validate(t) for k, t in (row.layout or {}).items()}
     order = _order(row.format)
     for c in sorted(cell_rows, key=lambda c: order.get(c.key, len(order))):
         report.cells[c.key] = Cell(key=c.key, value=typed_value(c.value, c.raw), raw=c.raw,
