@@ -298,3 +298,24 @@ def test_rows_are_table_rows():
     assert doc.kind == "docx"
     assert sorted({row.table for row in doc.rows}) == [0, 1, 2]
     assert all(isinstance(i, TableRow | Paragraph) for i in doc.items)
+
+
+def test_tables_typed_as_tabbed_paragraphs_read_like_the_same_text():
+    """A DOCX whose tables are paragraphs of tab-separated cells (pasted from a spreadsheet, never made
+    into a Word table) gives the cells the same text gives as .txt."""
+    import layouts
+    from gongkai.parse import parse
+    from gongkai.read import read_bytes
+    from gongkai.synth import synth_report
+
+    report = synth_report(3)
+    text = layouts.tabs(report).replace("# ", "", 1)  # the title as a plain line, as Word prints it
+    document = docx.Document()
+    for line in text.splitlines():
+        document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    from_docx = parse(read_bytes(out.getvalue(), "tabbed.docx"))
+    from_text = parse(read_bytes(text.encode(), "tabbed.txt"))
+    assert from_docx.values() == from_text.values() == report.values()
+    assert (from_docx.agency, from_docx.year) == (report.agency, report.year)

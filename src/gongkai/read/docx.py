@@ -19,6 +19,7 @@ from lxml import etree
 from gongkai.document import Document, Item, LoadError, Paragraph, TableRow, TextCell
 from gongkai.model import Provenance
 from gongkai.read import limits
+from gongkai.text import is_value
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _P, _TBL, _TR, _TC = f"{{{W}}}p", f"{{{W}}}tbl", f"{{{W}}}tr", f"{{{W}}}tc"
@@ -61,17 +62,29 @@ def read_docx(data: bytes, path: str | None = None) -> Document:
 
 
 def paragraph_lines(p: etree._Element) -> list[str]:
-    """The paragraph's text, cut at line breaks."""
+    """The paragraph's text, cut at line breaks; tabs between words kept (a table typed as tabbed
+    paragraphs), tabs that only indent dropped."""
     parts: list[str] = []
     for node in _PARAGRAPH_TEXT(p):
         name = etree.QName(node).localname
         if name == "t":
             parts.append(node.text or "")
         elif name == "tab":
-            parts.append(" ")
+            parts.append("\t")
         else:
             parts.append("\n")
-    return [" ".join(line.split()) for line in "".join(parts).split("\n")]
+    return ["\t".join(" ".join(cell.split()) for cell in line.split("\t")).strip("\t ")
+            for line in "".join(parts).split("\n")]
+
+
+def _tabbed_row(line: str, where: Provenance) -> TableRow | None:
+    """A line of tab-separated cells with a figure among them: a table row typed as a paragraph, as
+    the same text reads from a .txt file."""
+    cells = line.split("\t")
+    if len(cells) < 2 or not any(is_value(cell) for cell in cells[1:] if cell):
+        return None
+    return TableRow(cells=[TextCell(cell.strip(), Provenance(line=where.line, col=c)) for c, cell in enumerate(cells)],
+                    table=0, source=where)
 
 
 @dataclass
@@ -85,7 +98,7 @@ class _Flow:
         return any(not isinstance(b, list) for b in self.blocks)
 
     def text(self) -> str:
-        lines = [line for b in self.blocks if isinstance(b, list) for line in b]
+        lines = [line.replace("\t", " ") for b in self.blocks if isinstance(b, list) for line in b]
         return "\n".join(line for line in lines if line).strip()
 
 
@@ -117,7 +130,7 @@ def _children(element: etree._Element, tag: str) -> list[etree._Element]:
 
 
 def _visible_columns(table: etree._Element):
-    """RuledGrid column → column a reader sees. Where cell edges in different rows miss each other by a
+    """Grid column → column a reader sees. Where cell edges in different rows miss each other by a
     hair, Word's grid holds a sliver column (1 twip wide, say) that no reader sees as a column:
     such slivers are folded into their neighbours so a figure is not split into two cells."""
     widths = []
@@ -159,9 +172,24 @@ class _Reader:
                 self.paragraphs += 1
                 for line in block:
                     if line:
-                        self.items.append(Paragraph(text=line, source=Provenance(line=self.paragraphs)))
+                        self.emit_line(line)
             else:
                 self.emit_table(block)
+
+    def emit_line(self, line: str) -> None:
+        where = Provenance(line=self.paragraphs)
+        row = _tabbed_row(line, where)
+        if row is None:
+            self.items.append(Paragraph(text=line.replace("\t", " "), source=where))
+            return
+        # Consecutive tabbed lines are one table, numbered among the document's tables.
+        previous = self.items[-1] if self.items else None
+        if isinstance(previous, TableRow) and previous.source.col is None and previous.source.table is None:
+            row.table = previous.table
+        else:
+            row.table = self.tables
+            self.tables += 1
+        self.items.append(row)
 
     def emit_table(self, table: etree._Element) -> None:
         """Rows of the table's layout grid; recursion only through nested tables, whose depth the

@@ -28,7 +28,7 @@ def _env(name: str, default: int) -> int:
         return default
 
 
-# RuledGrid columns of one table (HTML's colspan limit is 1000 too) and positions (rows × columns).
+# Grid columns of one table (HTML's colspan limit is 1000 too) and positions (rows × columns).
 MAX_TABLE_COLUMNS = _env("GONGKAI_MAX_TABLE_COLUMNS", 1000)
 MAX_TABLE_CELLS = _env("GONGKAI_MAX_TABLE_CELLS", 200_000)
 # Pages (or image frames) read by OCR in one document, counted before any is read.
