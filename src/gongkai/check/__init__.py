@@ -71,7 +71,8 @@ def rank(outcomes: list[Outcome], fmt: Format) -> list[Outcome]:
     table_rank = {t.key: i for i, t in enumerate(fmt.tables)}
 
     def table_of(o: Outcome) -> int:
-        return min((table_rank.get(k.split(".", 1)[0], len(table_rank)) for k in o.cells), default=len(table_rank))
+        # An outcome's cells lie in one table (a cross-table rule is placed by its first cell).
+        return table_rank.get(o.cells[0].split(".", 1)[0], len(table_rank)) if o.cells else len(table_rank)
 
     return sorted(outcomes, key=lambda o: (SEVERITY_ORDER[o.severity], table_of(o), rule_rank.get(o.rule, 0)))
 
@@ -79,7 +80,7 @@ def rank(outcomes: list[Outcome], fmt: Format) -> list[Outcome]:
 def check_report(report: Report, previous: Report | None = None, fmt: Format | None = None) -> list[Finding]:
     """The findings people read: the failed outcomes, errors first, then in table order."""
     fmt = fmt or load_format(report.format)
-    return [o.finding() for o in rank(evaluate(report, previous, fmt), fmt) if o.status == "failed"]
+    return [o.finding() for o in rank([o for o in evaluate(report, previous, fmt) if o.status == "failed"], fmt)]
 
 
 __all__ = ["CHECKS", "SEVERITY_ORDER", "check_report", "evaluate", "rank"]
