@@ -16,7 +16,6 @@ from gongkai.model import Provenance
 from gongkai.render.layout import anchors, table_grid
 from gongkai.store.db import decompress
 from gongkai.store.query import Filters, Stored, _count, label_for, metrics, stat_columns, stats
-from gongkai.store.records import provenance_json
 from gongkai.store.schema import contents, corrections, documents, reports
 
 PAGE_SIZE = 50
@@ -151,18 +150,15 @@ def document_bytes(conn: Connection, report_id: int) -> tuple[str, str | None, b
 
 
 @lru_cache(maxsize=8)
-def _read(sha256: str, name: str, kind: str | None, data: bytes) -> Document | None:
+def read_document(sha256: str, name: str, kind: str | None, data: bytes) -> Document | None:
+    """The document read again from its stored bytes (the last few kept, by content hash: a
+    reviewer clicks cell after cell)."""
     from gongkai.read import read_bytes
 
     try:
         return read_bytes(data, name, kind)
     except LoadError:
         return None
-
-
-def read_document(sha256: str, name: str, kind: str | None, data: bytes) -> Document | None:
-    """The document read again from its stored bytes (the last few kept: a reviewer clicks cell after cell)."""
-    return _read(sha256, name, kind, data)
 
 
 @dataclass
@@ -276,10 +272,6 @@ def stats_headings(by: tuple[str, ...]) -> dict[str, str]:
 def label_of(format_id: str, key: str) -> str:
     cell = load_format(format_id).all_cells.get(key)
     return cell.label if cell is not None else label_for(key)
-
-
-def provenance_dict(provenance: Provenance | None) -> dict[str, Any] | None:
-    return provenance_json(provenance)
 
 
 def report_xlsx(stored: Stored) -> bytes:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from gongkai.model import Provenance
 from gongkai.store.query import Filters
+from gongkai.store.records import provenance_json
 from gongkai.store.schema import reports
 from gongkai.web import auth, data, fill, review
 from gongkai.web.app import (
@@ -377,7 +378,7 @@ def add(app: FastAPI, page: Page) -> None:
         provenance: Provenance | None = cell.provenance
         return {"key": key, "label": data.label_of(stored.report.format, key), "value": cell.value, "raw": cell.raw,
                 "confidence": cell.confidence, "note": cell.note,
-                "provenance": data.provenance_dict(provenance), "where": provenance.describe() if provenance else None}
+                "provenance": provenance_json(provenance), "where": provenance.describe() if provenance else None}
 
     @app.get("/api/stats", tags=["统计"], summary="统计（与 gongkai stats 相同）")
     def api_stats(request: Request, user: Signed, by: Annotated[str, Query(pattern="^(year|region|year,region)$")] = "year",
