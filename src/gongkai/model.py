@@ -173,10 +173,14 @@ class Outcome(BaseModel):
     def fingerprint(self) -> str:
         """Rule + cells + the values involved: a reviewer's decision on this outcome is kept while
         the fingerprint stays the same, and reopened when a value it names changes."""
-        basis = json.dumps([self.rule, sorted(self.cells), sorted(self.values.items())], ensure_ascii=False,
-                           default=str)
-        return hashlib.sha256(basis.encode()).hexdigest()[:32]
+        return outcome_fingerprint(self.rule, self.cells, self.values)
 
     def finding(self) -> Finding:
         return Finding(rule=self.rule, severity=self.severity, message=self.message or "", cells=self.cells,
                        expected=self.expected, found=self.found, locations=self.locations, inferred=self.inferred)
+
+
+def outcome_fingerprint(rule: str, cells: list[str], values: dict[str, Number | None]) -> str:
+    """Outcome.fingerprint() without building an Outcome (a hierarchy check makes tens of thousands)."""
+    basis = json.dumps([rule, sorted(cells), sorted(values.items())], ensure_ascii=False, default=str)
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]

@@ -99,7 +99,7 @@ def parse(
     report_format: ReportFormatOpt = None,
     old_format: OldParseFormat = None,
     pages: Annotated[bool, typer.Option(
-        "--pages", help="所列图片（或一个图片文件夹）是同一份报告的各页，按所列顺序读作一份报告")] = False,
+        "--pages", metavar="", help="所列图片（或一个图片文件夹）是同一份报告的各页，按所列顺序读作一份报告")] = False,
 ) -> None:
     """读取报告，输出三张表的数据。
 
@@ -127,7 +127,8 @@ def parse(
 
 
 # Each group of commands lives in a module of this package with `register(app)`.
-STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render", "gongkai.cli.ledger", "gongkai.cli.web")
+STAGE_COMMANDS = ("gongkai.cli.check", "gongkai.cli.store", "gongkai.cli.render", "gongkai.cli.ledger", "gongkai.cli.web",
+                  "gongkai.cli.review")
 
 for _name in STAGE_COMMANDS:
     try:

@@ -40,6 +40,15 @@ def format_findings(report: Report, findings: list[Finding], path: str) -> str:
     return "\n".join(lines)
 
 
+def previous_mismatch(report: Report, previous: Report) -> str | None:
+    """Why `previous` is not last year's report of the same body, or None when it is."""
+    if not report.agency or not previous.agency or report.agency != previous.agency:
+        return f"上一年度报告的单位（{previous.agency or '不详'}）与本报告（{report.agency or '不详'}）不同"
+    if report.year is None or previous.year is None or previous.year != report.year - 1:
+        return f"上一年度报告的年度（{previous.year or '不详'}）不是本报告年度（{report.year or '不详'}）的上一年"
+    return None
+
+
 def _counts(findings: list[Finding]) -> str:
     return "，".join(f"{name} {sum(f.severity == s for f in findings)}" for s, name in SEVERITY_NAMES.items())
 
@@ -63,6 +72,7 @@ def register(app: typer.Typer) -> None:
         report_format: ReportFormatOpt = None,
         old_format: Annotated[CheckOutput | None, typer.Option("--format", "-f", hidden=True)] = None,
         summary: Annotated[bool, typer.Option("--summary", metavar="", help="每个文件只列一行问题数，最后一行汇总")] = False,
+        force: Annotated[bool, typer.Option("--force", help="--previous 不是同一单位上一年度的报告时仍然核对")] = False,
     ) -> None:
         """核查报告：勾稽关系、完整性与格式、正文与表格一致性、正文结构、跨年度衔接。
 
@@ -89,6 +99,11 @@ def register(app: typer.Typer) -> None:
                 reports[path] = report
         if not reports and not failed:
             raise typer.Exit(code=2)
+        if last_year is not None and not force:
+            for report in reports.values():
+                problem = previous_mismatch(report, last_year)
+                if problem:
+                    fail(previous, f"{problem}（确需核对请加 --force）")
         pairs = _pair_previous(reports, last_year)
         with_errors = with_warnings = 0
         for path, report in reports.items():

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 AgencyOpt = Annotated[str | None, typer.Option("--agency", metavar="单位", help="单位名称（包含即可）")]
 RegionOpt = Annotated[str | None, typer.Option(
-    "--region", metavar="地区", help="地区：省级行政区划代码（41）、省份（河南）或城市（南阳市）")]
+    "--region", metavar="地区", help="地区：行政区划代码（41、4113）、省份（河南）、城市（南阳市）或区县（西峡县）")]
 ErrorsOpt = Annotated[bool | None, typer.Option("--has-errors/--no-errors", metavar="", help="只列有（或没有）错误的报告")]
 WorkersOpt = Annotated[int, typer.Option(
     "--workers", "-j", metavar="进程数", min=0, max=1024, help="解析进程数（默认为 CPU 核数；1 为不并行）")]

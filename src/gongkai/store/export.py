@@ -4,6 +4,7 @@ table), and the findings; written to CSV, Excel or Parquet."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from gongkai.store.query import (
     FINDING_COLUMNS,
     META_COLUMNS,
     Filters,
+    cell_values,
     cells_query,
     findings_query,
     key_order,
@@ -75,7 +77,7 @@ def reports_frame(conn: Connection, filters: Filters | None = None, labels: bool
     meta = pd.DataFrame(conn.execute(meta_query(filters)).all(), columns=list(META_COLUMNS))
     meta["year"] = meta["year"].astype("Int64")
     meta["report_id"] = meta["report_id"].astype("int64")
-    long = pd.DataFrame.from_records(_records(conn, cells_query(filters)), columns=["report_id", "key", "value"])
+    long = pd.DataFrame.from_records(_records(conn, cells_query(filters, cell_values(conn))), columns=["report_id", "key", "value"])
     if long.empty:
         frame = meta
     else:
@@ -167,7 +169,9 @@ def findings_path(out: Path) -> Path:
 
 def export(conn: Connection, to: ExportFormat, out: Path, filters: Filters | None = None,
            labels: bool = False) -> list[Path]:
-    """Write the reports table and the findings; returns the files written."""
+    """Write the reports table and the findings, one report per 单位@年度 (the version that counts) with
+    reviewers' corrections applied; returns the files written."""
+    filters = replace(filters or Filters(), counted=True)
     reports = reports_frame(conn, filters, labels)
     found = findings_frame(conn, filters, labels)
     if to is ExportFormat.xlsx:

@@ -382,6 +382,7 @@ class Writer:
         now = datetime.now(UTC)
         cell_rows: list[tuple[Any, ...]] = []
         finding_rows: list[dict[str, Any]] = []
+        written: list[tuple[int, int, dict[str, Any]]] = []
         for job, result in items:
             doc = {"kind": result["kind"], "status": result["status"], "error": result["error"],
                    "parser_version": result["parser_version"]}
@@ -402,12 +403,15 @@ class Writer:
             report_id = conn.execute(_INSERT_REPORT, {"document_id": doc_id, **result["report"]}).inserted_primary_key[0]
             cell_rows += [(report_id, *row) for row in result["cells"]]
             finding_rows += [{"report_id": report_id, **row} for row in result["findings"]]
+            written.append((report_id, doc_id, result))
             counts.parsed += 1
             counts.with_errors += result["errors"] > 0
         if cell_rows:
             write_cells(conn, cell_rows)
         if finding_rows:
             conn.execute(insert(findings), finding_rows)
+        if written:
+            _review(conn, written)
         return counts
 
 
@@ -430,6 +434,15 @@ def _database_errors(engine: Engine) -> Iterator[None]:
             raise
         raise StoreError(display_name(engine.url.render_as_string(hide_password=False)),
                          f"无法写入数据库 (cannot write: {_reason(exc)})") from exc
+
+
+def _review(conn: Connection, written: list[tuple[int, int, dict[str, Any]]]) -> None:
+    """Outcomes, filings and cross-year pairs of the written reports (gongkai.review, where installed)."""
+    try:
+        from gongkai.review.hook import after_write
+    except ImportError:
+        return
+    after_write(conn, written)
 
 
 # Built once: constructing a statement per document costs more than executing it.

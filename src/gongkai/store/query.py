@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select
 from gongkai.formats import DEFAULT_FORMAT, Metric, all_formats, format_dirs, load_format, match_keys, split_term
 from gongkai.model import Finding, Number, Report
 from gongkai.store.records import build_finding, build_report, typed_value
-from gongkai.store.region import derive_region
-from gongkai.store.schema import cells, documents, findings, reports
+from gongkai.store.region import level, region_prefix
+from gongkai.store.schema import bodies, cells, corrections, documents, findings, report_versions, reports
 
 
 class NotFound(LookupError):
@@ -56,8 +56,9 @@ def _key_order(dirs: tuple[str, ...]) -> dict[str, int]:
 class Filters:
     agency: str | None = None  # part of the agency's name
     year: int | None = None
-    region: str | None = None  # province code (41), province (河南 / 河南省) or city (南阳市)
+    region: str | None = None  # GB/T 2260 code (41, 4113), province (河南 / 河南省), city (南阳市) or county (西峡县)
     has_errors: bool | None = None  # reports with (True) or without (False) error findings
+    counted: bool = False  # only the version of each 单位@年度 that counts (stats, export)
 
     @property
     def active(self) -> bool:
@@ -69,19 +70,46 @@ class Filters:
         if self.year is not None:
             query = query.where(reports.c.year == self.year)
         if self.region:
-            region = self.region.strip()
-            if region.isdigit():
-                query = query.where(reports.c.province_code == region[:2])
-            else:
-                derived = derive_region(region)
-                terms = [reports.c.province == region, reports.c.city == region]
-                if derived.province_code:
-                    terms.append(reports.c.province_code == derived.province_code)
-                query = query.where(or_(*terms))
+            query = query.where(region_condition(self.region))
+        if self.counted:
+            query = query.where(reports.c.id.not_in(select(report_versions.c.report_id).where(~report_versions.c.counted)))
         if self.has_errors is not None:
             has = exists().where(findings.c.report_id == reports.c.id, findings.c.severity == "error")
             query = query.where(has if self.has_errors else ~has)
         return query
+
+
+def region_condition(text: str) -> Any:
+    """Reports in a region at any level: by their body's GB/T 2260 division (placed from its name,
+    imported or edited), or by the province and city columns."""
+    text = text.strip()
+    prefix = region_prefix(text)
+    terms = [reports.c.province == text, reports.c.city == text]
+    if prefix:
+        terms.append(reports.c.agency.in_(select(bodies.c.name).where(bodies.c.region_code.startswith(prefix))))
+        if len(prefix) == 2 or level(prefix.ljust(6, "0")) == "province":
+            terms.append(reports.c.province_code == prefix[:2])
+    return or_(*terms)
+
+
+def cell_values(conn: Connection) -> Any:
+    """The cells as checks, stats and exports read them: with reviewers' current corrections applied
+    (the parsed value stays in `cells`). The plain table while nothing is corrected."""
+    if conn.scalar(select(corrections.c.id).limit(1)) is None:
+        return cells
+    current = (select(report_versions.c.report_id, corrections.c.key, corrections.c.new)
+               .join(corrections, corrections.c.filing_id == report_versions.c.filing_id)
+               .where(corrections.c.current).subquery("corrected"))
+    return (select(cells.c.report_id, cells.c.key,
+                   case((current.c.key.isnot(None), current.c.new), else_=cells.c.value).label("value"))
+            .select_from(cells.outerjoin(current, and_(current.c.report_id == cells.c.report_id, current.c.key == cells.c.key)))
+            .subquery("cell_values"))
+
+
+def corrections_of(conn: Connection, report_id: int) -> list[Any]:
+    """The current corrections of the report's 单位@年度: key, old, new, reason, user, at."""
+    return conn.execute(select(corrections).join(report_versions, report_versions.c.filing_id == corrections.c.filing_id)
+                        .where(report_versions.c.report_id == report_id, corrections.c.current)).all()
 
 
 def _count(severity: str) -> Any:
@@ -170,7 +198,14 @@ def load_report(conn: Connection, report_id: int) -> Stored:
                        .where(reports.c.id == report_id)).one()
     cell_rows = conn.execute(select(cells).where(cells.c.report_id == report_id)).all()
     finding_rows = conn.execute(select(findings).where(findings.c.report_id == report_id).order_by(findings.c.id)).all()
-    return Stored(id=report_id, report=build_report(row, cell_rows, source=row.name),
+    report = build_report(row, cell_rows, source=row.name)
+    for c in corrections_of(conn, report_id):  # what checks and people read; the parsed value stays stored
+        cell = report.cells.get(c.key)
+        if cell is not None:
+            cell.value = typed_value(c.new)
+            old = "空" if c.old is None else f"{typed_value(c.old)}"
+            cell.note = f"已更正（原为 {old}；{c.user}，{c.at:%Y-%m-%d}：{c.reason}）"
+    return Stored(id=report_id, report=report,
                   findings=[build_finding(f) for f in finding_rows], document=row.name, sha256=row.sha256,
                   ingested_at=row.ingested_at, province_code=row.province_code, province=row.province, city=row.city,
                   checked=row.checked)
@@ -284,9 +319,10 @@ def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | 
     """
     defined = metrics()
     keys = list(dict.fromkeys(k for m in defined for k, _ in (*_signed_keys(m.numerator), *_signed_keys(m.denominator))))
-    per_report = (select(cells.c.report_id,
-                         *(func.max(case((cells.c.key == key, cells.c.value))).label(f"k{i}") for i, key in enumerate(keys)))
-                  .where(cells.c.key.in_(keys)).group_by(cells.c.report_id).subquery("per_report"))
+    source = cell_values(conn).c  # reviewers' corrections applied
+    per_report = (select(source.report_id,
+                         *(func.max(case((source.key == key, source.value))).label(f"k{i}") for i, key in enumerate(keys)))
+                  .where(source.key.in_(keys)).group_by(source.report_id).subquery("per_report"))
     v = {key: per_report.c[f"k{i}"] for i, key in enumerate(keys)}
     measures = [column for metric in defined for column in _measure(v, metric)]
     groups = {"year": [reports.c.year], "region": [reports.c.province_code, reports.c.province]}
@@ -294,7 +330,7 @@ def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | 
     query = (select(*group_columns, func.count(reports.c.id), *measures)
              .select_from(reports.outerjoin(per_report, per_report.c.report_id == reports.c.id))
              .group_by(*group_columns))
-    query = (filters or Filters()).apply(query)
+    query = replace(filters or Filters(), counted=True).apply(query)  # each 单位@年度 once
 
     out = []
     for row in conn.execute(query):
@@ -334,6 +370,7 @@ META_COLUMNS = {
     "parser_version": "解析器版本",
     "errors": "错误数",
     "warnings": "警告数",
+    "corrected": "已更正单元格数",
 }
 
 
@@ -341,17 +378,25 @@ def meta_query(filters: Filters | None = None) -> Select[Any]:
     query = (select(reports.c.id.label("report_id"), reports.c.agency, reports.c.year, reports.c.province_code,
                     reports.c.province, reports.c.city, reports.c.format, documents.c.name.label("document"),
                     documents.c.sha256, reports.c.parser_version, _count("error").label("errors"),
-                    _count("warning").label("warnings"))
+                    _count("warning").label("warnings"), _corrected().label("corrected"))
              .join(documents, documents.c.id == reports.c.document_id)
              .order_by(reports.c.agency, reports.c.year, reports.c.id))
     return (filters or Filters()).apply(query)
 
 
-def cells_query(filters: Filters | None = None) -> Select[Any]:
-    query = select(cells.c.report_id, cells.c.key, cells.c.value)
-    if filters and filters.active:
+def _corrected() -> Any:
+    """How many of the report's cells a reviewer corrected (its figures are the corrected ones)."""
+    return (select(func.count()).select_from(corrections)
+            .join(report_versions, report_versions.c.filing_id == corrections.c.filing_id)
+            .where(report_versions.c.report_id == reports.c.id, corrections.c.current).scalar_subquery())
+
+
+def cells_query(filters: Filters | None = None, source: Any = cells) -> Select[Any]:
+    """source: `cell_values(conn)` for the corrected values."""
+    query = select(source.c.report_id, source.c.key, source.c.value)
+    if filters and (filters.active or filters.counted):
         # A semi-join, and none without filters: joining every cell to its report costs more than reading it.
-        query = query.where(cells.c.report_id.in_(filters.apply(select(reports.c.id))))
+        query = query.where(source.c.report_id.in_(filters.apply(select(reports.c.id))))
     return query
 
 

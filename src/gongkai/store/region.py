@@ -1,12 +1,17 @@
-"""Where an agency sits, read from its name: province (GB/T 2260 code) and city, or None.
+"""Where an agency sits: its GB/T 2260 division (province, city, county) read from its name.
 
-Only what the name itself says is used: "河南省南阳市西峡县人民政府" gives 41 河南 and 南阳市;
-"西峡县人民政府" gives nothing, since no county table is shipped and nothing is guessed.
+The full division table ships as data (data/gb2260.csv, see its SOURCE file), so a name that states
+only its county places it: "西峡县人民政府" → 411323 河南省南阳市西峡县. A county name several
+divisions share (鼓楼区) is placed only when the name also states its city or province; otherwise it
+stays unknown, with a note saying why. Nothing beyond the name is guessed.
 """
 
 from __future__ import annotations
 
+import csv
 import re
+from functools import cache
+from importlib import resources
 from typing import NamedTuple
 
 # GB/T 2260 province-level divisions: code, official name, short name.
@@ -49,16 +54,6 @@ PROVINCES: tuple[tuple[str, str, str], ...] = (
 MUNICIPALITIES = {"11", "12", "31", "50"}
 PROVINCE_NAMES = {code: short for code, _, short in PROVINCES}
 
-# Short names that no other place name starts with: autonomous regions and SARs, written bare.
-_BARE = {"15", "45", "54", "64", "65", "81", "82"}
-# The official name, the short name followed by 省/市/自治区, or a bare short name from _BARE:
-# 海南藏族自治州 (in 青海) is not 海南省, and 吉林市 is the city of that name in 吉林省.
-_PROVINCE = re.compile("^(?:" + "|".join(
-    f"(?P<p{code}>{re.escape(full)}|{re.escape(short)}(?:省|(?P<c{code}>市)|(?:[^省市县区]{{0,4}})?自治区){'?' if code in _BARE else ''})"
-    for code, full, short in PROVINCES
-) + ")")
-_CITY = re.compile(r"^([^\s省市县区旗镇乡街道局委办厅院署部]{1,8}?(?:市|自治州|地区|盟))")
-
 
 class Region(NamedTuple):
     province_code: str | None
@@ -66,20 +61,121 @@ class Region(NamedTuple):
     city: str | None
 
 
-def derive_region(agency: str | None) -> Region:
-    """Province and city as far as the agency's name states them."""
+class Placement(NamedTuple):
+    """A name's division: code (6 digits) or None, and why it is None when the name names one."""
+
+    code: str | None
+    note: str | None = None
+
+
+@cache
+def divisions() -> dict[str, str]:
+    """GB/T 2260 code → official name, every province, city and county."""
+    with resources.files(__package__).joinpath("data/gb2260.csv").open(encoding="utf-8") as f:
+        return {row["code"]: row["name"] for row in csv.DictReader(f)}
+
+
+def level(code: str) -> str:
+    if code.endswith("0000"):
+        return "province"
+    if code.endswith("00"):
+        return "city"
+    return "county"
+
+
+def parent(code: str) -> str | None:
+    """The division above: a county's city (or its province where the city level is a grouping
+    such as 419001 济源市 or a municipality's 110100), a city's province."""
+    if level(code) == "province":
+        return None
+    city = code[:4] + "00"
+    if level(code) == "county" and city in divisions() and not _grouping(city):
+        return city
+    return code[:2] + "0000"
+
+
+def _grouping(code: str) -> bool:
+    """A city-level code that is no city of its own: a municipality's 市辖区/县 grouping."""
+    return level(code) == "city" and (code[:2] in MUNICIPALITIES or code not in divisions())
+
+
+def lineage(code: str) -> list[str]:
+    """Province first, down to the code itself."""
+    out = [code]
+    while (up := parent(out[-1])) is not None:
+        out.append(up)
+    return out[::-1]
+
+
+def full_name(code: str) -> str:
+    """河南省南阳市西峡县."""
+    return "".join(divisions()[c] for c in lineage(code) if c in divisions())
+
+
+@cache
+def _names() -> tuple[dict[str, tuple[str, ...]], int]:
+    """Every name a division goes by at the start of an agency's name → codes; the longest name's length.
+    Provinces by official and short names (河南省, 河南); cities and counties by official names."""
+    by_name: dict[str, list[str]] = {}
+    for code, name in divisions().items():
+        if _grouping(code):
+            continue
+        by_name.setdefault(name, []).append(code)
+    for code, full, short in PROVINCES:
+        for alias in {short, short + "省"} - {full}:
+            by_name.setdefault(alias, []).append(code + "0000")
+    return {k: tuple(v) for k, v in by_name.items()}, max(map(len, by_name))
+
+
+def _within(code: str, ancestor: str | None) -> bool:
+    return ancestor is None or (code != ancestor and ancestor in lineage(code))
+
+
+def place(agency: str | None) -> Placement:
+    """The deepest division the name states from its start, one level after another: 河南省南阳市西峡县…,
+    南阳市…, 西峡县… . Each step takes the longest name that fits under what is placed so far."""
     if not agency:
-        return Region(None, None, None)
+        return Placement(None)
     name = re.sub(r"\s+", "", agency)
-    code = None
-    m = _PROVINCE.match(name)
-    city = None
-    if m:
-        code = next(k[1:] for k, v in m.groupdict().items() if v and k.startswith("p"))
-        name = name[m.end():]
-        if m.group(f"c{code}") and code not in MUNICIPALITIES:  # 吉林市: a city named like its province
-            city = m.group(0)
-    if city is None and code not in MUNICIPALITIES:
-        c = _CITY.match(name)
-        city = c.group(1) if c else None
-    return Region(code, PROVINCE_NAMES[code] if code else None, city)
+    by_name, longest = _names()
+    code: str | None = None
+    while name:
+        for size in range(min(longest, len(name)), 1, -1):
+            found = [c for c in by_name.get(name[:size], ()) if _within(c, code)]
+            if not found:
+                continue
+            if len(found) > 1:
+                places = "、".join(full_name(c) for c in sorted(found))
+                note = f"「{name[:size]}」有多个同名行政区（{places}），名称中未写明所属省市"
+                return Placement(code, note)
+            code, name = found[0], name[size:]
+            break
+        else:
+            break
+    return Placement(code)
+
+
+def region_of(code: str | None) -> Region:
+    """Province (code, short name) and city (name; none for a municipality or a county-level city
+    directly under its province) of a division."""
+    if code is None:
+        return Region(None, None, None)
+    city = next((divisions()[c] for c in lineage(code) if level(c) == "city"), None)
+    return Region(code[:2], PROVINCE_NAMES.get(code[:2]), city)
+
+
+def derive_region(agency: str | None) -> Region:
+    """Province and city as far as the agency's name places it."""
+    return region_of(place(agency).code)
+
+
+def region_prefix(region: str) -> str | None:
+    """A region filter as a code prefix: 41 / 河南 / 河南省 → "41", 南阳市 → "4113", 西峡县 → "411323"
+    (None when the text names no division, or several)."""
+    region = region.strip()
+    if region.isdigit():
+        return region[:6]
+    code = place(region).code
+    if code is None:
+        return None
+    return code[:2] if level(code) == "province" else code[:4] if level(code) == "city" else code

@@ -22,13 +22,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 # The head revisions of migrations/: connect() upgrades a database whose alembic_version differs.
 # Each stage that keeps tables of its own (review, ledger …) adds a migration branching from
 # "0001", so the heads are a set; tests/test_store.py checks it against Alembic's own idea of them.
-SCHEMA_HEADS = frozenset({"0003_ledger", "0004_web"})
+SCHEMA_HEADS = frozenset({"0002_review", "0003_ledger", "0004_web"})
 
 metadata = MetaData()
 
@@ -109,6 +110,110 @@ findings = Table(
     Column("locations", Json, nullable=True),
     Column("inferred", Json, nullable=True),
     Index("ix_findings_rule", "rule"),
+)
+
+
+# ---- review (gongkai.review): bodies, one report per body and year, outcomes, decisions ------
+# Reviewers' work (decisions, corrections, states) hangs on a filing, 单位@年度, not on a report
+# row: a report row is replaced when its document is parsed again, the filing stays.
+
+bodies = Table(
+    "bodies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),  # as reports name their agency
+    Column("region_code", String(6), nullable=True),  # GB/T 2260 division; None: not placed
+    Column("parent_id", Integer, ForeignKey("bodies.id", ondelete="SET NULL"), nullable=True, index=True),
+    Column("kind", String(16), nullable=False),  # government | department | zone | other
+    Column("placed_by", String(8), nullable=False),  # name (read from it) | import | edit
+    # Its figures are the sum of its direct children's (a region's summary report): the hierarchy rules apply.
+    Column("sums_children", Boolean, nullable=False),
+    Column("note", Text, nullable=True),  # why it is not placed (an ambiguous county name …)
+)
+
+filings = Table(
+    "filings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body_id", Integer, ForeignKey("bodies.id", ondelete="CASCADE"), nullable=False),
+    Column("year", Integer, nullable=False),
+    # The version that counts, chosen by a reviewer; None: the newest document.
+    Column("chosen_document_id", Integer, ForeignKey("documents.id", ondelete="SET NULL"), nullable=True),
+    Column("state", String(12), nullable=False),  # draft | submitted | returned | accepted
+    UniqueConstraint("body_id", "year"),
+)
+
+# Each stored report is a version of its filing; exactly one version of a filing counts.
+report_versions = Table(
+    "report_versions",
+    metadata,
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("filing_id", Integer, ForeignKey("filings.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("counted", Boolean, nullable=False),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("scope", String(12), nullable=False),  # report | cross_year | versions | hierarchy
+    Column("rule", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # passed | failed | uncertain | not_assessable
+    Column("severity", String(8), nullable=False),
+    Column("message", Text, nullable=True),
+    Column("cells", Json, nullable=True),
+    Column("values", Json, nullable=True),
+    Column("expected", Json, nullable=True),
+    Column("found", Json, nullable=True),
+    Column("reading", Text, nullable=True),
+    Column("locations", Json, nullable=True),
+    Column("related", Json, nullable=True),  # other reports or bodies it involves (last year's, missing children)
+    Column("fingerprint", String(32), nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("filing_id", Integer, ForeignKey("filings.id", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(32), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("cells_key", Text, nullable=False),  # the sorted cells: a decision on other values is reopened
+    Column("decision", String(12), nullable=False),  # confirmed | dismissed
+    Column("reason", Text, nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_decisions_filing", "filing_id", "fingerprint"),
+)
+
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("filing_id", Integer, ForeignKey("filings.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("old", Float, nullable=True),  # the value before this correction (parsed or corrected)
+    Column("new", Float, nullable=True),  # None: the cell is blank (not stated)
+    Column("reason", Text, nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("current", Boolean, nullable=False),  # the latest correction of the cell
+    Index("ix_corrections_filing_key", "filing_id", "key"),
+)
+
+submission_events = Table(
+    "submission_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("filing_id", Integer, ForeignKey("filings.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("from_state", String(12), nullable=False),
+    Column("to_state", String(12), nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=True),  # an override's or a return's reason
+    Column("letter", LargeBinary, nullable=True),  # the 审核意见 sent with a return (DOCX)
 )
 
 

@@ -199,6 +199,7 @@ def analyse(report: Report) -> dict[str, Any]:
         "findings": finding_rows(findings),
         "errors": sum(f.severity == "error" for f in findings),
         "error": problem,
+        "outcomes": outcomes(report) if checked else None,
     }
 
 
@@ -222,6 +223,18 @@ def failed(data: bytes, keep_content: bool, error: str | None) -> dict[str, Any]
 
     return {"parser_version": PARSER_VERSION, "kind": None, "status": "failed", "error": error,
             "content": compress(data) if keep_content else None, "report": None, "cells": [], "findings": [], "errors": 0}
+
+
+def outcomes(report: Report) -> list[dict[str, Any]] | None:
+    """Every rule instance's outcome as rows (gongkai.review), or None where it is not installed."""
+    try:
+        from gongkai.review.outcomes import evaluate_rows
+    except ImportError:
+        return None
+    try:
+        return evaluate_rows(report)
+    except Exception:  # a checker bug must not lose the report (its findings are stored already)
+        return None
 
 
 def process(name: str, data: bytes, keep_content: bool = True) -> dict[str, Any]:

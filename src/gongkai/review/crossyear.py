@@ -1,0 +1,42 @@
+"""Cross-year outcomes: consecutive years of one body paired in the corpus, the format's X- rules
+run on the later report against the earlier, and stored (and listed, exported) like the others."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from gongkai.formats import load_format
+from gongkai.review import outcomes as outcome_store
+from gongkai.store.query import load_report
+from gongkai.store.schema import filings, report_versions
+
+
+def cross_year_rules(format_id: str) -> set[str]:
+    return {rule.id for rule in load_format(format_id).rules if rule.cross_year}
+
+
+def pair_years(conn: Connection, filing_ids: set[int]) -> int:
+    """Run the cross-year rules for every consecutive pair a touched filing is part of (as the later
+    or the earlier year). Returns the pairs checked; none where gongkai.check.evaluate is missing."""
+    evaluate = outcome_store.evaluator()
+    if evaluate is None or not filing_ids:
+        return 0
+    touched = conn.execute(select(filings.c.body_id, filings.c.year).where(filings.c.id.in_(filing_ids))).all()
+    later_years = {(row.body_id, y) for row in touched for y in (row.year, row.year + 1)}
+    bodies = {body for body, _ in later_years}
+    # Every version of the bodies involved, in one query: which counts, and which filing it is.
+    versions = conn.execute(select(report_versions.c.report_id, report_versions.c.counted, filings.c.body_id, filings.c.year)
+                            .join(filings, filings.c.id == report_versions.c.filing_id)
+                            .where(filings.c.body_id.in_(bodies))).all()
+    counted = {(v.body_id, v.year): v.report_id for v in versions if v.counted}
+    results: dict[int, list] = {v.report_id: [] for v in versions if (v.body_id, v.year) in later_years}
+    for body_id, year in sorted(later_years):
+        later_id, earlier_id = counted.get((body_id, year)), counted.get((body_id, year - 1))
+        if later_id is None or earlier_id is None:
+            continue
+        later, earlier = load_report(conn, later_id).report, load_report(conn, earlier_id).report
+        rules = cross_year_rules(later.format)
+        items = [o for o in evaluate(later, previous=earlier) if o.rule in rules]
+        results[later_id] = outcome_store.outcome_rows(items, "cross_year", related=[earlier_id])
+    outcome_store.store_many(conn, "cross_year", results)  # only the counted version carries them
+    return sum(bool(rows) for rows in results.values())
