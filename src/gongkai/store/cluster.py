@@ -381,7 +381,7 @@ def _wait(client: Any, futures: list[Any]) -> set[Any]:
     alone_since = None
     while True:
         try:
-            done, _ = wait(futures, timeout=5, return_when="FIRST_COMPLETED")
+            done, _ = wait(futures, timeout=0.5, return_when="FIRST_COMPLETED")  # short: Ctrl-C is seen between waits
         except TimeoutError:
             done = set()
         if done:
