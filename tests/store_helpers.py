@@ -140,3 +140,22 @@ def crashing_task(name: str, data: bytes, keep_content: bool = True) -> dict:
     if Path(name).name.startswith("crash"):
         os._exit(70)
     return pooled(name, data, keep_content)
+
+
+def cluster_crashing_items(items: list, known: frozenset = frozenset()) -> list:
+    """A Dask batch task that kills its worker when the batch holds crash.txt."""
+    from gongkai.store.cluster import run_items
+
+    if any(Path(name).name == "crash.txt" for name, _, _ in items):
+        os._exit(70)
+    return run_items(items, known)
+
+
+def stored(engine) -> int:
+    """Documents in the corpus."""
+    from sqlalchemy import func, select
+
+    from gongkai.store.schema import documents
+
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(documents))

@@ -4,6 +4,7 @@ pages go to docs/images/ (the README shows them)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -146,3 +147,33 @@ def test_a_reviewer_of_another_region_cannot_open_the_report_in_the_browser(serv
     assert response.status == 403 and "不在您的权限范围内" in page.inner_text("main")
     api = page.request.get(f"{base}/api/reports/{elsewhere}")
     assert api.status == 403
+
+
+NO_ERRORS = re.compile(r"^(全部规则通过|0 项错误)")
+
+
+def test_an_author_fills_the_tables_sees_the_checks_change_and_submits(server, browser, tmp_path):
+    from gongkai.store.ingest import ingest
+    from web_helpers import AGENCIES, report_text
+
+    base, app = server
+    last = tmp_path / "last.txt"
+    last.write_text(report_text(3, AGENCIES["henan"], 2024), encoding="utf-8")
+    ingest(app.state.engine, [last], workers=1)
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    log_in(page, base, "author_xixia")
+    page.click("text=填报")
+    page.goto(f"{base}/fill?year=2024")  # this year's stored report, to revise
+    summary = page.locator("#check-summary")
+    playwright_api.expect(summary).to_have_text(NO_ERRORS, timeout=60_000)
+    total = page.locator("input[name='cell:applications.new.total']")
+    stated = total.input_value()
+    total.fill(str(int(stated) + 7))
+    playwright_api.expect(summary).to_have_text(re.compile(r"^[1-9]\d* 项错误"), timeout=60_000)
+    assert "本年新收" in page.inner_text("#checks")
+    shot(page, "fill")
+    total.fill(stated)
+    playwright_api.expect(summary).to_have_text(NO_ERRORS, timeout=60_000)
+    page.click("#submit-report")
+    page.wait_for_url(f"{base}/reports/*")
+    assert AGENCIES["henan"] in page.inner_text("#agency")

@@ -101,7 +101,8 @@ def grammar(statements: Statements) -> Grammar:
         not_the_figure=re.compile(s.not_the_figure),
         none=re.compile(s.none_words),
         all_word=re.compile(s.all_words),
-        trigger=re.compile(rf"\d|[一二两三四五六七八九十]\s*(?:{s.units})|{s.none_words}|{s.all_words}"),
+        trigger=re.compile(rf"[\d零〇一二两三四五六七八九十百千万]\s*(?:{s.approximate_after})?\s*(?:{s.units})"
+                           rf"|{s.none_words}|{s.all_words}"),
     )
     _GRAMMARS[id(statements)] = (statements, compiled)
     return compiled

@@ -99,7 +99,7 @@ def parse(
     report_format: ReportFormatOpt = None,
     old_format: OldParseFormat = None,
     pages: Annotated[bool, typer.Option(
-        "--pages", help="所列图片（或一个图片文件夹）是同一份报告的各页，按所列顺序读作一份报告")] = False,
+        "--pages", metavar="", help="所列图片（或一个图片文件夹）是同一份报告的各页，按所列顺序读作一份报告")] = False,
 ) -> None:
     """读取报告，输出三张表的数据。
 

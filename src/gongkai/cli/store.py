@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -27,7 +27,7 @@ from gongkai.text import figure_text
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Engine
 
     from gongkai.model import Finding
     from gongkai.store.ingest import Summary
@@ -40,6 +40,11 @@ WorkersOpt = Annotated[int, typer.Option(
     "--workers", "-j", metavar="进程数", min=0, max=1024, help="解析进程数（默认为 CPU 核数；1 为不并行）")]
 ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress", metavar="", help="显示进度条（终端中默认显示）")]
 ReportArg = Annotated[str, typer.Argument(metavar="报告", help="报告：编号、内容哈希前缀、单位@年度 或 文件名")]
+FollowLinksOpt = Annotated[bool, typer.Option(
+    "--follow-links", metavar="", help="跟随指向所给文件夹之内的符号链接（默认不跟随任何链接）")]
+ClusterOpt = Annotated[str | None, typer.Option(
+    "--cluster", metavar="tcp://主机:8786|local:N",
+    help="在 Dask 集群上解析：调度器地址，或 local:N 在本机启动 N 个工作进程（集群请用 PostgreSQL 数据库）")]
 
 
 def _filters(agency: str | None, year: int | None, region: str | None, has_errors: bool | None = None):
@@ -90,11 +95,30 @@ def _resolve(conn: Connection, ref: str) -> int:
 def _print_summary(summary: Summary, verb: str, done: str = "新入库报告", skipped: str = "已在库中") -> None:
     rate = (summary.parsed + summary.failed) / summary.seconds if summary.seconds else 0.0
     head = "已中断" if summary.interrupted else f"{verb}完成"
+    refused = f"拒绝 {summary.refused} 个（链接、特殊文件或超限的压缩包内容），" if summary.refused else ""
     typer.echo(f"{head}：{done} {summary.parsed} 份（其中核查发现错误 {summary.with_errors} 份），"
-               f"解析失败 {summary.failed} 份，无法读取 {summary.unreadable} 份，{skipped} {summary.skipped} 份，"
+               f"解析失败 {summary.failed} 份，无法读取 {summary.unreadable} 份，{refused}{skipped} {summary.skipped} 份，"
                f"重复文件 {summary.duplicates} 份；用时 {summary.seconds:.1f} 秒（每秒 {rate:.0f} 份）。")
+    for kind, (count, seconds) in sorted(summary.kinds.items()):
+        typer.echo(f"  {kind}：{count} 份，每份平均 {seconds / count:.2f} 秒，每个工作进程每秒 {count / max(seconds, 1e-9):.1f} 份")
+    if summary.dashboard:
+        typer.echo(f"Dask 仪表盘：{summary.dashboard}")
     if summary.interrupted:
         typer.echo("已入库的报告保留；重新运行同一命令即可继续，不会重复入库。")
+
+
+def _finish(summary: Summary, code: int, verb: str, **words: str) -> NoReturn:
+    """Print the summary and exit. An interrupted run ends here with os._exit: nothing left (a
+    pool's threads, a cluster's connections) can keep it waiting."""
+    import os
+    import sys
+
+    _print_summary(summary, verb, **words)
+    if summary.interrupted:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    raise typer.Exit(code=code)
 
 
 def _run_with_progress(label: str, show: bool | None, job) -> Summary:
@@ -133,21 +157,41 @@ def _exit_code(summary: Summary) -> int:
     return 1 if failures else 0
 
 
+def _ingest_with(engine: Engine, paths: list[str], cluster: str | None, **kw: Any) -> Summary:
+    if not cluster:
+        from gongkai.store.ingest import ingest
+
+        return ingest(engine, paths, **kw)
+    from gongkai.store.cluster import ClusterError, ingest_on_cluster
+
+    kw.pop("workers", None)
+    try:
+        return ingest_on_cluster(engine, paths, cluster, **kw)
+    except ClusterError as exc:
+        fail(cluster, str(exc))
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def ingest(
-        paths: Annotated[list[Path], typer.Argument(metavar="文件或文件夹", help="报告文件、文件夹（含子文件夹）或 .zip 压缩包")],
+        paths: Annotated[list[str], typer.Argument(metavar="文件或文件夹", help=(
+            "报告文件、文件夹（含子文件夹）或 .zip 压缩包；用 --cluster 时也可为 file:// 或 s3:// 地址"))],
         db: DbOpt = None,
         workers: WorkersOpt = 0,
         progress: ProgressOpt = None,
+        follow_links: FollowLinksOpt = False,
+        cluster: ClusterOpt = None,
     ) -> None:
         """把报告入库：解析、核查并保存；已入库的相同内容跳过，中断后重新运行可继续。"""
-        from gongkai.store.ingest import ingest as run_ingest
+        from gongkai.store.db import StoreError
 
         with open_engine(db, create=True) as engine:
-            summary = _run_with_progress("入库", progress, lambda **kw: run_ingest(engine, paths, workers=workers, **kw))
-        _print_summary(summary, "入库")
-        raise typer.Exit(code=_exit_code(summary))
+            try:
+                summary = _run_with_progress("入库", progress, lambda **kw: _ingest_with(
+                    engine, paths, cluster, workers=workers, follow_links=follow_links, **kw))
+            except StoreError as exc:
+                fail(exc.db, exc.problem)
+        _finish(summary, _exit_code(summary), "入库")
 
     @app.command()
     def reparse(
@@ -157,15 +201,29 @@ def register(app: typer.Typer) -> None:
             "--failed", metavar="", help="同时重试解析失败的文件（即使解析器版本未变）")] = False,
         workers: WorkersOpt = 0,
         progress: ProgressOpt = None,
+        cluster: ClusterOpt = None,
     ) -> None:
         """用当前解析器重新解析库中的文件：解析器版本不同的、尚未核查的（核查模块已安装时）；报告随之替换。"""
+        from gongkai.store.db import StoreError
         from gongkai.store.ingest import reparse as run_reparse
 
         with open_engine(db) as engine:
-            summary = _run_with_progress("重新解析", progress, lambda **kw: run_reparse(
-                engine, everything=all_, failed=failed, workers=workers, **kw))
-        _print_summary(summary, "重新解析", done="重新解析报告", skipped="无需重新解析")
-        raise typer.Exit(code=_exit_code(summary) if summary.interrupted or summary.parsed or summary.failed else 0)
+            try:
+                if cluster:
+                    from gongkai.store.cluster import ClusterError, reparse_on_cluster
+
+                    try:
+                        summary = _run_with_progress("重新解析", progress, lambda **kw: reparse_on_cluster(
+                            engine, cluster, everything=all_, failed=failed, **kw))
+                    except ClusterError as exc:
+                        fail(cluster, str(exc))
+                else:
+                    summary = _run_with_progress("重新解析", progress, lambda **kw: run_reparse(
+                        engine, everything=all_, failed=failed, workers=workers, **kw))
+            except StoreError as exc:
+                fail(exc.db, exc.problem)
+        _finish(summary, _exit_code(summary) if summary.interrupted or summary.parsed or summary.failed else 0,
+                "重新解析", done="重新解析报告", skipped="无需重新解析")
 
     @app.command("list")
     def list_(

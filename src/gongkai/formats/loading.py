@@ -17,6 +17,7 @@ that `extends` another states only how it differs:
     rules: [...]               # added; a rule with an inherited id replaces it
     remove_rules: [X-items]
     metrics: [...]             # the same, by id
+    statements: {subjects: [...]}   # settings replaced, subjects merged by key
 
 Every problem is a FormatError naming the file and line: an unknown key (with the nearest valid
 one), an unknown rule kind, a rule term or a change naming no cell, a broken regular expression.
@@ -300,7 +301,8 @@ def _resolve(raw: dict[str, Any], raws: dict[str, dict[str, Any]], sets: dict[st
         base.pop("source", None)
     else:
         base = {"rules": [], "metrics": [], "tables": []}
-    own = {k: v for k, v in raw.items() if k not in ("extends", "changes", "rule_sets", "rules", "remove_rules", "tables", "metrics")}
+    own = {k: v for k, v in raw.items()
+           if k not in ("extends", "changes", "rule_sets", "rules", "remove_rules", "tables", "metrics", "statements")}
     data = Mapping(base)
     data.file, data.line, data.lines = getattr(raw, "file", "?"), getattr(raw, "line", 0), dict(getattr(raw, "lines", {}))
     data.update(own)
@@ -316,7 +318,20 @@ def _resolve(raw: dict[str, Any], raws: dict[str, dict[str, Any]], sets: dict[st
         raise FormatError(f"{_where(raw, 'remove_rules')}: 没有可删除的规则 {', '.join(absent)}")
     data["rules"] = [r for r in rules if r.get("id") not in set(removed)]
     data["metrics"] = _merge_by_id(base.get("metrics") or [], raw.get("metrics") or [])
+    if raw.get("statements") is not None:
+        data["statements"] = _merge_statements(base.get("statements"), raw["statements"])
     return data
+
+
+def _merge_statements(base: Any, own: Any) -> Any:
+    """The parent's statements with the child's settings over them and its subjects merged by key."""
+    if not isinstance(base, dict) or not isinstance(own, dict):
+        return own
+    merged = copy.copy(own)
+    for key, value in base.items():
+        merged.setdefault(key, value)
+    merged["subjects"] = _merge_by_id(base.get("subjects") or [], own.get("subjects") or [], field="key")
+    return merged
 
 
 # ---- checks that need the whole format ---------------------------------------------------------
@@ -336,6 +351,18 @@ def _check_terms(fmt: Format, data: dict[str, Any]) -> None:
             raise FormatError(f"{_where(raw, 'for_each')}: 规则 {rule.id} 的 for_each 指向不存在的表「{for_each.table}」")
         for field, term in unresolved_terms(rule, fmt):
             raise FormatError(f"{_where(raw, field)}: 规则 {rule.id} 的「{term}」不对应格式 {fmt.id} 的任何单元格")
+    if fmt.statements is not None:
+        raw_subjects = {x.get("key"): x for x in (data.get("statements") or {}).get("subjects") or []}
+        rule_ids = set(ids)
+        for subject in fmt.statements.subjects:
+            raw = raw_subjects.get(subject.key)
+            if subject.rule not in rule_ids:
+                raise FormatError(f"{_where(raw, 'rule')}: 正文陈述「{subject.key}」所属的规则 {subject.rule} 不存在")
+            for reading in (*subject.readings, *subject.all_of):
+                for term in reading.terms:
+                    if not match_keys(fmt, split_term(term)[2]):
+                        raise FormatError(f"{_where(raw, 'readings' if reading in subject.readings else 'all_of')}: "
+                                          f"正文陈述「{subject.key}」的「{term}」不对应格式 {fmt.id} 的任何单元格")
     raw_metrics = {m.get("id"): m for m in data.get("metrics") or []}
     for metric in fmt.metrics:
         for field in ("numerator", "denominator"):

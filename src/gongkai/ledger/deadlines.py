@@ -141,11 +141,11 @@ def _explain(head: str, count: Count, tail: str) -> str:
     return "；".join([head, *count.reasons(), tail])
 
 
-def due_after(start: dt.date, days: int = REPLY_DAYS, calendar: Calendar | None = None, head: str | None = None) -> Deadline:
+def due_after(start: dt.date, days: int = REPLY_DAYS, calendar: Calendar | None = None) -> Deadline:
     """`gongkai ledger due 2026-09-28`: the days-th working day after a date of receipt."""
     count = count_working_days(start, days, calendar)
     return Deadline(what="答复期限", due_on=count.end,
-                    explanation=_explain(head or f"收到 {show(start)}", count, f"第 {days} 个工作日 {count.end.isoformat()}"))
+                    explanation=_explain(f"收到 {show(start)}", count, f"第 {days} 个工作日 {count.end.isoformat()}"))
 
 
 def correction_notice_deadline(app: Application, calendar: Calendar | None = None) -> Deadline:

@@ -18,12 +18,14 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
+from gongkai.formats import load_format
 from gongkai.ledger.models import Appeal, Application, DecisionCount, EventKind, RegisterItem, ReviewState
 from gongkai.ledger.roles import LedgerError, Roles, roles_for_year
 from gongkai.model import Cell, Finding, Number, Report
 from gongkai.render.template import printed_layout
 
 LEDGER_NOTE = "由台账记录生成"
+NOT_ON_RECORD = "台账中没有这一项的记录，留空（不是 0）"
 
 
 def outcome_of(app: Application, roles: Roles) -> str | None:
@@ -146,8 +148,8 @@ def report_from_cells(body: str, year: int, values: dict[str, Number | None], ro
                     notes=[f"表二、表三、表四{LEDGER_NOTE}（{dt.date.today().isoformat()}）"])
     for key in roles.fmt.keys:
         value = values.get(key)
-        report.cells[key] = Cell(key=key, value=value, raw=None if value is None else _raw(value),
-                                 note=LEDGER_NOTE if key in values else None)
+        note = None if key not in values else (LEDGER_NOTE if value is not None else NOT_ON_RECORD)
+        report.cells[key] = Cell(key=key, value=value, raw=None if value is None else _raw(value), note=note)
     report.tables = printed_layout(report, roles.fmt)  # checked as the document it will print
     return report
 
@@ -165,8 +167,6 @@ def build_report(body: str, year: int, applications: Iterable[Application] = (),
 
 def differences(ledger: Report, published: Report) -> list[Finding]:
     """Cells where the published report states another figure than the records give."""
-    from gongkai.formats import load_format
-
     fmt = load_format(ledger.format)
     out = []
     for key, cell in ledger.cells.items():

@@ -19,13 +19,15 @@ corner; of the straightened image when it was turned); PDF points for scanned PD
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import re
 import threading
 import warnings
-from collections.abc import Set
+from collections.abc import Callable, Iterator, Set
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,6 +172,21 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
     """One page image (H×W×3 RGB) → its items in reading order (and the tables found).
 
     Boxes in the items are pixel positions multiplied by scale (72/dpi gives PDF points)."""
+    return page_content(recognise_page(rgb), page, first_table, scale, furniture)
+
+
+@dataclass
+class RecognisedPage:
+    """What OCR saw on a page, before it is placed among the pages around it: the costly half of
+    ocr_image, which needs nothing from the other pages (so pages can be recognised anywhere)."""
+
+    glyphs: list[Glyph]
+    grids: list[Grid]
+    height: float
+
+
+def recognise_page(rgb: np.ndarray) -> RecognisedPage | None:
+    """The text and tables on one page image; None when no text is found."""
     if rgb.ndim == 3:
         rgb = remove_seals(rgb)
     gray = rgb.mean(axis=2).astype(np.uint8) if rgb.ndim == 3 else rgb
@@ -186,13 +203,42 @@ def ocr_image(rgb: np.ndarray, page: int, first_table: int, scale: float = 1.0,
         rgb[found.lines] = 255
     boxes = _recognise(rgb)
     if not boxes:
-        return PageContent([])
+        return None
     grids = [g for g in (Grid(cells, 2.0) for cells in found.tables) if usable(g)]
     glyphs: list[Glyph] = []
     for box in boxes:
         glyphs += _split(box, grids)
     glyphs += _missed(rgb, grids, glyphs, found.text_height)
-    return page_items(page, glyphs, grids, first_table, float(rgb.shape[0]), scale, value_text, furniture)
+    return RecognisedPage(glyphs, grids, float(rgb.shape[0]))
+
+
+def page_content(recognised: RecognisedPage | None, page: int, first_table: int, scale: float = 1.0,
+                 furniture: Set[str] = frozenset()) -> PageContent:
+    if recognised is None:
+        return PageContent([])
+    return page_items(page, recognised.glyphs, recognised.grids, first_table, recognised.height, scale, value_text, furniture)
+
+
+# --- pages recognised elsewhere ---------------------------------------------------------------------
+# A scanned PDF's pages can be recognised in parallel (on a Dask cluster: gongkai.store.cluster) and
+# joined in order. The mapper is given the function, the bytes every call shares and the page numbers.
+
+PageMapper = Callable[[Callable[..., Any], bytes, list[int]], list[Any]]
+_page_mapper: ContextVar[PageMapper | None] = ContextVar("gongkai_page_mapper", default=None)
+
+
+@contextlib.contextmanager
+def page_map(mapper: PageMapper) -> Iterator[None]:
+    """Within the block, a scanned PDF's pages are recognised through `mapper`."""
+    token = _page_mapper.set(mapper)
+    try:
+        yield
+    finally:
+        _page_mapper.reset(token)
+
+
+def page_mapper() -> PageMapper | None:
+    return _page_mapper.get()
 
 
 # Red seal ink: red well above green and blue. Black print under it stays black (dark in all three).

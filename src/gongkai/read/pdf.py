@@ -75,6 +75,7 @@ def read_pdf(data: bytes, path: str | None = None) -> Document:
                 reader.read_by_ocr(number, exc)
         else:
             with pdf:
+                reader.prepare(data, pages)
                 for number, page in enumerate(pages, 1):
                     try:
                         reader.read_page(page, number)
@@ -132,21 +133,48 @@ class _PdfReader:
         self.tables = 0
         self.ocr_pages = 0
         self.text_pages = 0
+        self.prepared: dict[int, tuple[object, float]] = {}  # page → (RecognisedPage, scale), see prepare()
 
     @property
     def kind(self) -> str:
         return "ocr" if self.ocr_pages and not self.text_pages else "pdf"
 
-    def read_page(self, page, number: int) -> None:
+    def scanned(self, page, number: int) -> bool | None:
+        """True: the page is read by OCR as a whole; None: it is empty; False: it has text."""
         objects = page.objects
         if sum(len(v) for v in objects.values()) > MAX_OBJECTS_PER_PAGE:
             raise LoadError(self.path, f"第{number}页对象过多，无法读取 (page {number} has too many objects)")
         chars = [c for c in page.chars if c["text"].strip()]
         unmapped = sum(1 for c in chars if _UNMAPPED.match(c["text"]))
         if not chars or unmapped > len(chars) / 2:
-            if chars or page.images or page.curves or page.rects or page.lines:
+            return True if chars or page.images or page.curves or page.rects or page.lines else None
+        return False
+
+    def prepare(self, data: bytes, pages) -> None:
+        """With a page mapper (a cluster), the pages to be read by OCR are recognised first, in
+        parallel; the pages are then joined in order as they would be one by one."""
+        from gongkai.read.ocr import page_mapper
+
+        mapper = page_mapper()
+        if mapper is None:
+            return
+        numbers = []
+        for number, page in enumerate(pages, 1):
+            try:
+                if self.scanned(page, number):
+                    numbers.append(number)
+            except Exception:  # the page is read (or refused) in its turn
+                continue
+        if len(numbers) > 1:
+            self.prepared = dict(zip(numbers, mapper(recognise_pdf_page, data, numbers), strict=True))
+
+    def read_page(self, page, number: int) -> None:
+        scanned = self.scanned(page, number)
+        if scanned is not False:
+            if scanned:
                 self._ocr_page(number)
             return
+        chars = [c for c in page.chars if c["text"].strip()]
         self.text_pages += 1
         glyphs = _dedupe([Glyph(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars
                           if not _UNMAPPED.match(c["text"])])
@@ -192,27 +220,50 @@ class _PdfReader:
 
     def _ocr(self, number: int, first_table: int, regions: list[BBox] | None = None) -> PageContent:
         """The page rendered and read by OCR; only the given regions (in points) when there are any."""
-        import numpy as np
+        from gongkai.read.ocr import ocr_image, page_content
 
-        from gongkai.read.ocr import ocr_image
-
-        pdf_page = self.document[number - 1]
-        try:
-            width, height = pdf_page.get_size()
-            scale = OCR_DPI / 72
-            if width * height * scale * scale > MAX_RENDER_PIXELS:
-                scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
-            bitmap = pdf_page.render(scale=scale, rev_byteorder=True)  # RGB, as the OCR reader takes it
-            image = np.array(bitmap.to_pil().convert("RGB"))
-            bitmap.close()
-        finally:
-            pdf_page.close()
-        if regions:
-            keep = np.zeros(image.shape[:2], dtype=bool)
-            for x0, top, x1, bottom in regions:
-                keep[max(0, int(top * scale)):int(bottom * scale) + 1, max(0, int(x0 * scale)):int(x1 * scale) + 1] = True
-            image[~keep] = 255  # the text layer around the pictures is read already
+        if regions is None and number in self.prepared:
+            recognised, scale = self.prepared.pop(number)
+            return page_content(recognised, number, first_table, scale=1 / scale, furniture=self.margins)
+        image, scale = render_page(self.document, number, regions)
         return ocr_image(image, number, first_table, scale=1 / scale, furniture=self.margins)
+
+
+def render_page(document, number: int, regions: list[BBox] | None = None):
+    """Page `number` rendered for OCR: (RGB pixels, pixels per point); only the given regions (in
+    points) are kept when there are any."""
+    import numpy as np
+
+    pdf_page = document[number - 1]
+    try:
+        width, height = pdf_page.get_size()
+        scale = OCR_DPI / 72
+        if width * height * scale * scale > MAX_RENDER_PIXELS:
+            scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
+        bitmap = pdf_page.render(scale=scale, rev_byteorder=True)  # RGB, as the OCR reader takes it
+        image = np.array(bitmap.to_pil().convert("RGB"))
+        bitmap.close()
+    finally:
+        pdf_page.close()
+    if regions:
+        keep = np.zeros(image.shape[:2], dtype=bool)
+        for x0, top, x1, bottom in regions:
+            keep[max(0, int(top * scale)):int(bottom * scale) + 1, max(0, int(x0 * scale)):int(x1 * scale) + 1] = True
+        image[~keep] = 255  # the text layer around the pictures is read already
+    return image, scale
+
+
+def recognise_pdf_page(data: bytes, number: int):
+    """(RecognisedPage | None, pixels per point) of one page of a PDF: a piece of work that runs
+    anywhere (see _PdfReader.prepare)."""
+    from gongkai.read.ocr import recognise_page
+
+    document = _open_pdfium(data, None)
+    try:
+        image, scale = render_page(document, number)
+    finally:
+        document.close()
+    return recognise_page(image), scale
 
 
 # A picture covering this share of the page may be a table pasted as an image.
