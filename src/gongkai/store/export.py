@@ -4,7 +4,7 @@ table), and the findings; written to CSV, Excel or Parquet."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from copy import copy
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -171,7 +171,8 @@ def export(conn: Connection, to: ExportFormat, out: Path, filters: Filters | Non
            labels: bool = False) -> list[Path]:
     """Write the reports table and the findings, one report per 单位@年度 (the version that counts) with
     reviewers' corrections applied; returns the files written."""
-    filters = replace(filters or Filters(), counted=True)
+    filters = copy(filters) if filters is not None else Filters()  # a copy keeps a subclass's own scope
+    filters.counted = True
     reports = reports_frame(conn, filters, labels)
     found = findings_frame(conn, filters, labels)
     if to is ExportFormat.xlsx:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -72,11 +72,16 @@ class Filters:
         if self.region:
             query = query.where(region_condition(self.region))
         if self.counted:
-            query = query.where(reports.c.id.not_in(select(report_versions.c.report_id).where(~report_versions.c.counted)))
+            query = query.where(counted_condition())
         if self.has_errors is not None:
             has = exists().where(findings.c.report_id == reports.c.id, findings.c.severity == "error")
             query = query.where(has if self.has_errors else ~has)
         return query
+
+
+def counted_condition() -> Any:
+    """Reports that count: the version of each 单位@年度 a reviewer chose, or the newest."""
+    return reports.c.id.not_in(select(report_versions.c.report_id).where(~report_versions.c.counted))
 
 
 def region_condition(text: str) -> Any:
@@ -330,7 +335,7 @@ def stats(conn: Connection, by: tuple[str, ...] = ("year",), filters: Filters | 
     query = (select(*group_columns, func.count(reports.c.id), *measures)
              .select_from(reports.outerjoin(per_report, per_report.c.report_id == reports.c.id))
              .group_by(*group_columns))
-    query = replace(filters or Filters(), counted=True).apply(query)  # each 单位@年度 once
+    query = (filters or Filters()).apply(query).where(counted_condition())  # each 单位@年度 once
 
     out = []
     for row in conn.execute(query):
