@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from gongkai.formats import Format, load_format
-from gongkai.formats.rules import split_term
+from gongkai.formats import DEFAULT_FORMAT, Format, load_format, split_term
 from gongkai.model import Finding, Report
 from gongkai.render.layout import table_grid
 from gongkai.render.template import DataError, blank_report, for_rendering, report_from_flat
@@ -38,30 +37,14 @@ def carry_overs(fmt: Format, previous: Report) -> dict[str, Any]:
         lhs, rhs = getattr(rule, "lhs", ()), getattr(rule, "rhs", ())
         if rule.kind != "sum" or len(lhs) != 1 or len(rhs) != 1:
             continue
-        (this_sign, this_prev, this_key), (prev_sign, prev_prev, prev_key) = split_term(lhs[0]), split_term(rhs[0])
+        (this_sign, this_prev, _), (prev_sign, prev_prev, _) = split_term(lhs[0]), split_term(rhs[0])
         if this_prev or not prev_prev or this_sign != prev_sign:
             continue
-        for binding in _bindings(fmt, rule):
-            key, source = _bind(this_key, binding), _bind(prev_key, binding)
+        for binding in rule.bindings(fmt):
+            key, source = split_term(lhs[0], binding)[2], split_term(rhs[0], binding)[2]
             if key in fmt.all_cells and previous.value(source) is not None:
                 out[key] = previous.value(source)
     return out
-
-
-def _bindings(fmt: Format, rule: Any) -> list[dict[str, str]]:
-    for_each = getattr(rule, "for_each", None)
-    if for_each is None:
-        return [{}]
-    table = fmt.table(for_each.table)
-    if for_each.over == "columns":
-        return [{"column": c.key} for c in table.blocks[0].columns]
-    return [{"row": r.key} for r in table.all_rows]
-
-
-def _bind(term: str, binding: dict[str, str]) -> str:
-    for name, value in binding.items():
-        term = term.replace(f"${name}", value)
-    return term
 
 
 def draft(engine: Engine, agency: str, year: int, format_id: str | None = None) -> tuple[Report, list[str]]:
@@ -70,13 +53,13 @@ def draft(engine: Engine, agency: str, year: int, format_id: str | None = None) 
     existing = stored_report(engine, agency, year)
     if existing is not None:
         return existing, [f"已载入库中 {year} 年的报告，可修改后重新提交"]
-    report = blank_report(format_id or "2021")
+    report = blank_report(format_id or DEFAULT_FORMAT)
+    fmt = load_format(report.format)
     report.agency, report.year = agency, year
-    report.title = f"{agency}{year}年政府信息公开工作年度报告"
+    report.title = fmt.default_title(agency, year)
     notes = []
     previous = stored_report(engine, agency, year - 1)
     if previous is not None:
-        fmt = load_format(report.format)
         for key, value in carry_overs(fmt, previous).items():
             report.cells[key].value = value
         notes.append(f"已按 {year - 1} 年报告预填上年结转的数字")
