@@ -170,6 +170,18 @@ class Outcome(BaseModel):
     locations: list[Provenance] = Field(default_factory=list)
     inferred: dict[str, Number] | None = None
 
+    @classmethod
+    def computed(cls, **fields: Any) -> Outcome:
+        """An outcome from values the checker computed itself, without validation: a check builds a
+        hundred per report, and pydantic's model_construct costs more than validating. Every field
+        must be given."""
+        outcome = cls.__new__(cls)
+        object.__setattr__(outcome, "__dict__", fields)
+        object.__setattr__(outcome, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(outcome, "__pydantic_extra__", None)
+        object.__setattr__(outcome, "__pydantic_private__", None)
+        return outcome
+
     def fingerprint(self) -> str:
         """Rule + cells + the values involved: a reviewer's decision on this outcome is kept while
         the fingerprint stays the same, and reopened when a value it names changes."""

@@ -34,10 +34,28 @@ class Context:
     # Later passes of the sums read inferred values as known, to infer further (never to report).
     use_inferred: bool = False
     cache: dict[str, object] = field(default_factory=dict)  # per-report work shared by rules
+    # The reports' values by key, read once: rules look up each cell many times.
+    now: dict[str, Number | None] = field(init=False)
+    before: dict[str, Number | None] = field(init=False)
+
+    # Cells whose figure is out of checkable range (rare): sums naming them are uncertain.
+    out_of_range: set[tuple[str, bool]] = field(init=False)
+    # The rows (table.row) the report states a cell of.
+    rows: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now = self.report.values()
+        self.before = self.previous.values() if self.previous is not None else {}
+        self.out_of_range = {(k, previous) for previous, values in ((False, self.now), (True, self.before))
+                             for k, v in values.items() if v is not None and not comparable(v)}
+        self.rows = {k.rsplit(".", 1)[0] for k in self.now}
+
+    def in_range(self, terms: list[Term]) -> bool:
+        """Whether every stated figure of these terms can be summed (inferred ones always can)."""
+        return not self.out_of_range or all((t.key, t.previous) not in self.out_of_range for t in terms)
 
     def value(self, key: str, previous: bool = False) -> Number | None:
-        source = self.previous if previous else self.report
-        value = source.value(key) if source is not None else None
+        value = (self.before if previous else self.now).get(key)
         if value is None and self.use_inferred and not previous and key in self.inferred:
             return self.inferred[key][0]
         return value
@@ -61,11 +79,11 @@ def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str
             previous_cells: Iterable[str] = (), values: dict[str, Number | None] | None = None) -> Outcome:
     """One rule instance's outcome, with the values of the cells it read (last year's as prev:key)."""
     cells = list(dict.fromkeys(cells))
-    values = {key: ctx.report.value(key) for key in cells} if values is None else dict(values)
+    now = ctx.now
+    values = {key: now.get(key) for key in cells} if values is None else dict(values)
     if ctx.previous is not None:
-        values.update({f"prev:{key}": ctx.previous.value(key) for key in previous_cells})
-    # Built from checked data: model_construct skips validating a table's worth of values per outcome.
-    return Outcome.model_construct(rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
+        values.update({f"prev:{key}": ctx.before.get(key) for key in previous_cells})
+    return Outcome.computed(rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
                                    values=values, expected=expected, found=found, reading=reading,
                                    locations=locations or [], inferred=inferred)
 
@@ -103,7 +121,7 @@ def _plan(rule: Rule, fmt: Format) -> list[tuple[dict[str, str], str | None, lis
         optional_rows = {}
         if rule.for_each is not None and rule.for_each.over == "rows":
             table = fmt.table(rule.for_each.table)
-            optional_rows = {row.key: f"{table.key}.{row.key}." for row in table.all_rows if row.optional}
+            optional_rows = {row.key: f"{table.key}.{row.key}" for row in table.all_rows if row.optional}
         for binding in rule.bindings(fmt):
             items = tuple(binding.items())
             plan.append((binding, optional_rows.get(binding.get("row", "")),
@@ -121,8 +139,8 @@ def expand(template: str, binding: dict[str, str], ctx: Context) -> list[Term]:
 def _choose(cells: tuple[tuple[Term, ...], tuple[Term, ...]], ctx: Context) -> list[Term]:
     canonical, optional = cells
     if optional:  # a row printed instead of its sub-rows (（六）其他处理 as one row) replaces them
-        source = ctx.previous if optional[0].previous else ctx.report
-        if source is not None and any(source.value(t.key) is not None for t in optional):
+        values = ctx.before if optional[0].previous else ctx.now
+        if any(values.get(t.key) is not None for t in optional):
             return list(optional)
     return list(canonical)
 
@@ -191,7 +209,7 @@ def _sum_instances(rule: Rule, ctx: Context) -> list[_SumInstance]:
 
 def _expand_instances(rule: Rule, ctx: Context) -> Iterator[_SumInstance]:
     for binding, optional_row, lhs_cells, rhs_cells in _plan(rule, ctx.fmt):
-        if optional_row is not None and not any(k.startswith(optional_row) for k in ctx.report.cells):
+        if optional_row is not None and optional_row not in ctx.rows:
             continue  # an optional row the report does not print
         lhs = [t for cells in lhs_cells for t in _choose(cells, ctx)]
         rhs = [t for cells in rhs_cells for t in _choose(cells, ctx)]
@@ -234,9 +252,9 @@ def _infer_pass(rule: Rule, ctx: Context) -> None:
     """Blank cells one sum determines: its one blank term, or several blank counts that must be 0."""
     for inst in _with_blanks(rule, ctx):
         terms = inst.terms
-        values = [ctx.value(t.key, t.previous) for t in terms]
-        if not all(comparable(v) for v in values if v is not None):
+        if not ctx.in_range(terms):
             continue
+        values = [ctx.value(t.key, t.previous) for t in terms]
         blanks = [i for i, v in enumerate(values) if v is None]
         if len(blanks) == 1 and not terms[blanks[0]].previous:
             value = _balancing_value(inst, values, blanks[0])
@@ -296,7 +314,7 @@ def _sum_outcome(rule: Rule, ctx: Context, inst: _SumInstance) -> Outcome:
         return outcome(rule, ctx, status, keys, message=message, previous_cells=[t.key for t in terms if t.previous],
                        locations=ctx.where(*keys), **kw)
 
-    if not all(comparable(v) for v in values if v is not None):
+    if not ctx.in_range(terms):
         return result("uncertain", f"「{rule.title}」：数字超出可核对的范围")
     if len(blanks) == 1 and not terms[blanks[0]].previous:
         key = terms[blanks[0]].key
@@ -342,7 +360,7 @@ def _binding_label(rule: Rule, binding: dict[str, str], ctx: Context) -> dict[st
     if "column" in binding:
         col = next(c for c in table.blocks[0].columns if c.key == binding["column"])
         return {"column": col.label}
-    row = next(r for r in table.all_rows if r.key == binding["row"])
+    row = table.row(binding["row"])
     return {"row": f"{row.group} {row.label}" if row.group and table.layout == "line" else row.label}
 
 
@@ -390,7 +408,7 @@ def _keys_by(table: Table, line: str) -> dict[str, list[str]]:
 
 def _row_keys(table: Table, row_key: str, include_optional: bool = False) -> list[str]:
     keys = _keys_by(table, "row").get(row_key, [])
-    row = next((r for r in table.all_rows if r.key == row_key), None)
+    row = table.row(row_key)
     return keys if include_optional or (row is not None and not row.optional) else []
 
 
@@ -402,7 +420,7 @@ def _table_values(ctx: Context, table: Table) -> dict[str, Number | None]:
     """A table's values, read once per report for the outcomes that name the whole table."""
     key = f"values:{table.key}"
     if key not in ctx.cache:
-        ctx.cache[key] = {k: ctx.report.value(k) for k in _table_keys(table)}
+        ctx.cache[key] = {k: ctx.now.get(k) for k in _table_keys(table)}
     return ctx.cache[key]  # type: ignore[return-value]
 
 
@@ -455,8 +473,8 @@ def _total_only_rows(ctx: Context) -> dict[str, list[str]]:
         others = [c for c in table.blocks[0].columns if c.key in layout.columns and c.role != "total"]
         for row_key in layout.rows:
             keys = [f"{table.key}.{row_key}.{c.key}" for c in others]
-            if ctx.report.value(f"{table.key}.{row_key}.{total}") is not None and \
-                    all(ctx.report.value(k) is None for k in keys):
+            if ctx.now.get(f"{table.key}.{row_key}.{total}") is not None and \
+                    all(ctx.now.get(k) is None for k in keys):
                 out[f"{table.key}.{row_key}"] = keys
     ctx.cache["total_only"] = out
     return out
@@ -477,8 +495,8 @@ def check_total_only_rows(rule: Rule, ctx: Context) -> list[Outcome]:
                 out.append(outcome(rule, ctx, "passed", row_keys))
                 continue
             total_key = f"{row_path}.{total}"
-            row = next(r for r in table.all_rows if r.key == row_key)
-            message = rule.message.format(row=row.label, total=figure(ctx.report.value(total_key)))
+            row = table.row(row_key)
+            message = rule.message.format(row=row.label, total=figure(ctx.now.get(total_key)))
             inferred = {k: ctx.inferred[k][0] for k in keys if k in ctx.inferred and k not in ctx.conflicts}
             if inferred and len(inferred) == len(keys):
                 message += "，按合计关系可推出：" + "、".join(
@@ -526,7 +544,7 @@ def check_blank_cells(rule: Rule, ctx: Context) -> list[Outcome]:
             if cell.row.key not in layout.rows or cell.column.key in layout.missing_columns or cell.key in covered:
                 continue  # reported as a missing row, column or total-only row
             groups.setdefault(_column_group(cell), []).append(cell)
-        blank_groups = {name: [c for c in cells if ctx.report.value(c.key) is None] for name, cells in groups.items()}
+        blank_groups = {name: [c for c in cells if ctx.now.get(c.key) is None] for name, cells in groups.items()}
         stated = sum(len(cells) - len(blank_groups[name]) for name, cells in groups.items())
         if not stated and any(blank_groups.values()):  # a blank table: one finding, not one per group
             blank_groups = {"": [c for cells in groups.values() for c in cells]}
@@ -612,6 +630,8 @@ def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Outcome]:
 
 
 def _value_problem(value: Number, kind: str) -> str | None:
+    if type(value) is int and 0 <= value < _LARGEST:  # nearly every figure: nothing to say
+        return None
     if not comparable(value):
         return "数值超出合理范围"
     if kind in ("count", "signed") and not float(value).is_integer():

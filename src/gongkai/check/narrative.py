@@ -289,13 +289,16 @@ def statements(ctx: Context) -> list[Stated]:
     if config is not None:
         g = grammar(config)
         carried: Stated | None = None
+        last: tuple[str, str] = ("", "")  # the sentence before, printed and normalised: each is normalised once
         for printed, before, where, first in sentences(ctx, config.sections):
             text = nfkc(printed)
+            before_text = last[1] if before == last[0] else nfkc(before)
+            last = (printed, text)
             if first:
                 carried = None
             if not g.trigger.search(text):
                 continue
-            found, carried = read_sentence(g, Sentence(text, where, printed), nfkc(before) + text, ctx.report.year,
+            found, carried = read_sentence(g, Sentence(text, where, printed), before_text + text, ctx.report.year,
                                            carried)
             out += found
     ctx.cache["statements"] = out
@@ -317,7 +320,7 @@ def _cells(ctx: Context, terms: tuple[str, ...]) -> list[str]:
 
 
 def _reading(ctx: Context, name: str, keys: list[str]) -> Reading:
-    values = [ctx.report.value(k) for k in keys]
+    values = [ctx.now.get(k) for k in keys]
     total = None if any(v is None for v in values) or not keys else sum(values)
     return Reading(name, keys, total)
 

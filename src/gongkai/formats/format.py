@@ -40,7 +40,9 @@ class Format(Strict):
     @property
     def memo(self) -> dict[Any, Any]:
         """What stages compute once from the format (resolved terms, sum instances): lives as long as it."""
-        return self._memo
+        # Read from the private store directly: `self._memo` goes through pydantic's descriptor lookup,
+        # which costs more than the lookups the memo saves.
+        return self.__pydantic_private__["_memo"]
 
     def table(self, key: str) -> Table:
         for table in self.tables:

@@ -183,6 +183,14 @@ class Table(Strict):
     def all_rows(self) -> list[Row]:
         return [row for block in self.blocks for row in block.rows]
 
+    @cached_property
+    def _rows_by_key(self) -> dict[str, Row]:
+        return {row.key: row for row in self.all_rows}
+
+    def row(self, key: str) -> Row | None:
+        """The table's row of this key (optional rows included), or None."""
+        return self._rows_by_key.get(key)
+
     def printed_rows(self, block: Block, stated_rows: set[str]) -> list[Row]:
         """The rows of a block as a report prints them: an optional row where the report states it,
         in place of the rows it replaces; otherwise the canonical rows."""
