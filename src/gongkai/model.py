@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -192,7 +194,25 @@ class Outcome(BaseModel):
                        expected=self.expected, found=self.found, locations=self.locations, inferred=self.inferred)
 
 
+def json_encoder(**options: Any) -> Callable[[Any], str]:
+    """json.JSONEncoder(**options).encode, the same text, with CPython's C encoder made once rather
+    than on every call (making it costs as much as encoding a small dict, and a hierarchy check
+    encodes outcomes by the ten thousand). Without the C encoder, the plain one. Circular
+    structures are not looked for: the values are plain data."""
+    encoder = json.JSONEncoder(**options)
+    if c_make_encoder is None or encoder.indent is not None:
+        return encoder.encode
+    strings = encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
+    iterencode = c_make_encoder(None, encoder.default, strings, None, encoder.key_separator, encoder.item_separator,
+                                encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+# json.dumps(..., ensure_ascii=False, default=str): the text fingerprints were first made from.
+_FINGERPRINT_JSON = json_encoder(ensure_ascii=False, default=str)
+
+
 def outcome_fingerprint(rule: str, cells: list[str], values: dict[str, Number | None]) -> str:
     """Outcome.fingerprint() without building an Outcome (a hierarchy check makes tens of thousands)."""
-    basis = json.dumps([rule, sorted(cells), sorted(values.items())], ensure_ascii=False, default=str)
+    basis = _FINGERPRINT_JSON([rule, sorted(cells), sorted(values.items())])
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
