@@ -126,3 +126,14 @@ def test_nothing_under_the_cli_or_the_web_app_imports_them():
         if target.startswith(TOP_LAYERS)
     }
     assert offending == set()
+
+
+def test_the_store_knows_nothing_of_the_review():
+    """The review (outcomes, filings, the hierarchy) sits on the store: it reads and writes the
+    corpus, and the store calls it only through the hook its caller passes (ingest's after_write)."""
+    graph = import_graph()
+    assert {module for module in graph if module.startswith("gongkai.store.")} >= {"gongkai.store.ingest",
+                                                                                   "gongkai.store.worker"}
+    offending = {(module, target) for module, targets in graph.items() if module.startswith("gongkai.store")
+                 for target in targets if target.startswith("gongkai.review")}
+    assert offending == set()

@@ -19,7 +19,7 @@ from sqlalchemy import JSON, Connection, Dialect, Table, delete, insert, select
 
 from gongkai.model import Finding, Outcome, Provenance, Report, json_encoder
 from gongkai.review.common import ReviewError, filing_of, now, require_reason, require_user
-from gongkai.store.records import provenance_from, provenance_json
+from gongkai.store.records import outcome_rows, provenance_from
 from gongkai.store.schema import decisions, findings, outcomes
 
 STATUS_NAMES = {"passed": "通过", "failed": "不通过", "uncertain": "存疑", "not_assessable": "无法判断"}
@@ -37,18 +37,6 @@ def evaluator() -> Any:
     except ImportError:
         return None
     return evaluate
-
-
-def outcome_rows(items: list[Outcome], scope: str, related: Any = None) -> list[dict[str, Any]]:
-    rows = []
-    for o in items:
-        data = o.model_dump(mode="json")
-        rows.append({"scope": scope, "rule": o.rule, "status": o.status, "severity": o.severity, "message": o.message,
-                     "cells": data["cells"] or None, "values": data["values"] or None, "expected": data["expected"],
-                     "found": data["found"], "reading": o.reading,
-                     "locations": [provenance_json(p) for p in o.locations] or None, "related": related,
-                     "fingerprint": o.fingerprint()})
-    return rows
 
 
 def evaluate_rows(report: Report) -> list[dict[str, Any]] | None:

@@ -100,12 +100,13 @@ def document_bytes(report: Report) -> tuple[str, bytes]:
 def store(engine: Engine, report: Report) -> int:
     """Store the submitted report through the ingest (parsed back from its rendering, then checked);
     returns the new report's id."""
+    from gongkai.review.hook import after_write
     from gongkai.store.ingest import Job, run
     from gongkai.store.schema import documents
 
     name, data = document_bytes(report)
     digest = hashlib.sha256(data).hexdigest()
-    run(engine, [Job(name, digest, len(data), data)], workers=1)
+    run(engine, [Job(name, digest, len(data), data)], workers=1, after_write=after_write)
     with engine.connect() as conn:
         return conn.scalar(select(reports.c.id).join(documents, documents.c.id == reports.c.document_id)
                            .where(documents.c.sha256 == digest))
