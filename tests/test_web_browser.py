@@ -128,9 +128,10 @@ def test_reviewer_uploads_a_zip_watches_the_job_opens_a_report_and_sees_a_cells_
 
 def test_a_reviewer_of_another_region_cannot_open_the_report_in_the_browser(server, browser, shared, tmp_path):
     base, app = server
+    from gongkai.review.hook import after_write
     from gongkai.store.ingest import ingest
 
-    ingest(app.state.engine, [shared / "seeds"], workers=1)
+    ingest(app.state.engine, [shared / "seeds"], workers=1, after_write=after_write)
     from sqlalchemy import select
 
     from gongkai.store.query import Filters, list_reports
@@ -157,13 +158,14 @@ NO_ERRORS = re.compile(r"^(全部规则通过|0 项错误)")
 
 
 def test_an_author_fills_the_tables_sees_the_checks_change_and_submits(server, browser, tmp_path):
+    from gongkai.review.hook import after_write
     from gongkai.store.ingest import ingest
     from web_helpers import AGENCIES, report_text
 
     base, app = server
     last = tmp_path / "last.txt"
     last.write_text(report_text(3, AGENCIES["henan"], 2024), encoding="utf-8")
-    ingest(app.state.engine, [last], workers=1)
+    ingest(app.state.engine, [last], workers=1, after_write=after_write)
     page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     log_in(page, base, "author_xixia")
     page.click("text=填报")
