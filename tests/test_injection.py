@@ -19,10 +19,11 @@ from typer.testing import CliRunner
 
 from gongkai.cli import app
 from gongkai.read import read_bytes
+from gongkai.read.data import read_data
 from gongkai.render.docx import render_docx
 from gongkai.render.html import render_html
 from gongkai.render.markdown import render_markdown
-from gongkai.render.template import read_data, template_xlsx, template_yaml
+from gongkai.render.template import template_xlsx, template_yaml
 from gongkai.synth import synth_report
 from gongkai.text import FORMULA_START
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gongkai.formats import CellDef, Format, Rule, Table, Term, match_keys, split_term
-from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableSeen
+from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableSeen, built
 from gongkai.text import figure_text, normalize_label, printed_as
 
 # Figures beyond this are not compared: floats lose whole units there, and a checker must not
@@ -83,7 +83,7 @@ def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str
     values = {key: now.get(key) for key in cells} if values is None else dict(values)
     if ctx.previous is not None:
         values.update({f"prev:{key}": ctx.before.get(key) for key in previous_cells})
-    return Outcome.computed(rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
+    return built(Outcome, rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
                                    values=values, expected=expected, found=found, reading=reading,
                                    locations=locations or [], inferred=inferred)
 

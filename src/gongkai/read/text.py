@@ -148,13 +148,12 @@ def _read_one_cell_row(lines: list[str], offsets: list[int], i: int) -> tuple[Ta
 
 
 def _split_row(line: str, i: int, offset: int, sep: str) -> TableRow:
-    cells, pos = [], 0
-    for part in line.split(sep):
-        lead = len(part) - len(part.lstrip())
-        start = offset + pos + lead
-        cells.append(TextCell(part.strip(), Provenance(line=i + 1, start=start, end=start + len(part.strip()),
-                                                       col=len(cells))))
-        pos += len(part) + len(sep)
+    cells, pos, step = [], offset, len(sep)
+    for col, part in enumerate(line.split(sep)):
+        text = part.strip()
+        start = pos + (part.index(text[0]) if text else 0)
+        cells.append(TextCell(text, Provenance(line=i + 1, start=start, end=start + len(text), col=col)))
+        pos += len(part) + step
     return TableRow(cells=cells, table=0, source=Provenance(line=i + 1, start=offset, end=offset + len(line)))
 
 
