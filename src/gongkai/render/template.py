@@ -41,7 +41,7 @@ def printed_keys(report: Report, fmt: Format | None = None) -> set[str]:
     return {cell.key for grid in grids(report, fmt).values() for row in grid for cell in row if cell.key}
 
 
-def printed_layout(report: Report, fmt: Format | None = None) -> dict[str, TableSeen]:
+def tables_as_printed(report: Report, fmt: Format | None = None) -> dict[str, TableSeen]:
     """The tables as the renderers print them: every table found, every column, each row the grid draws.
 
     The checker's completeness rules read this, so a report to be rendered is checked as the document
@@ -50,18 +50,18 @@ def printed_layout(report: Report, fmt: Format | None = None) -> dict[str, Table
     printed = printed_keys(report, fmt)
     out: dict[str, TableSeen] = {}
     for table in fmt.tables:
-        layout = TableSeen(found=True)
+        seen = TableSeen(found=True)
         for block in table.blocks:
             for col in block.columns:
-                if col.key not in layout.column_labels:
-                    layout.columns.append(col.key)
-                    layout.column_labels[col.key] = col.label
+                if col.key not in seen.column_labels:
+                    seen.columns.append(col.key)
+                    seen.column_labels[col.key] = col.label
             for row in block.rows:
                 keys = [f"{table.key}.{row.key}.{col.key}" for col in block.columns]
                 if any(key in printed for key in keys):
-                    layout.rows[row.key] = RowSeen(label=row.label, expected=len(keys),
+                    seen.rows[row.key] = RowSeen(label=row.label, expected=len(keys),
                                                      printed=sum(report.value(key) is not None for key in keys))
-        out[table.key] = layout
+        out[table.key] = seen
     return out
 
 
@@ -75,7 +75,7 @@ def for_rendering(report: Report, name: str) -> Report:
         raise DataError(name, "以下数字在报告的表格中没有位置，生成时会丢失（例如同时填了“（六）其他处理”合计行和它的分项）："
                         + "；".join(_cell_label(fmt, key) for key in lost))
     out = report.model_copy(deep=True)
-    out.tables = printed_layout(out, fmt)
+    out.tables = tables_as_printed(out, fmt)
     return out
 
 
@@ -197,7 +197,7 @@ def _width(text: str) -> float:
 
 def template_xlsx(report: Report) -> bytes:
     """The report (or a blank one) as a fill-in workbook: 基本信息 (metadata and the six sections'
-    text), then one sheet per table in the official layout."""
+    text), then one sheet per table in the official seen."""
     from openpyxl import Workbook
 
     fmt = load_format(report.format)
