@@ -95,7 +95,11 @@ def read_text(text: str, path: str | None = None, kind: str = "text") -> Documen
         src = Provenance(line=i + 1, start=offsets[i], end=offsets[i] + len(line))
         if _PIPE_ROW.match(line):
             if not _PIPE_RULE.match(line):
-                emit(_pipe_row(line, i, offsets[i]))
+                row = _pipe_row(line, i, offsets[i])
+                if kind == "markdown":
+                    for cell in row.cells:
+                        cell.text = _unescape(cell.text)
+                emit(row)
         elif "\t" in line:
             emit(_split_row(line, i, offsets[i], "\t"))
         elif _PAGE_NUMBER.match(line):
@@ -103,7 +107,8 @@ def read_text(text: str, path: str | None = None, kind: str = "text") -> Documen
         elif (row := _spaced_row(line, i, offsets[i])) is not None:
             emit(row)
         else:
-            emit(Paragraph(text=_strip_markdown(line), source=src))
+            text = _strip_markdown(line)
+            emit(Paragraph(text=_unescape(text) if kind == "markdown" else text, source=src))
         i += 1
     return Document(path=path, kind=kind, items=items, text=text)
 
@@ -196,6 +201,14 @@ def _spaced_row(line: str, i: int, offset: int) -> TableRow | None:
         cells.append(TextCell(line[start:end], Provenance(line=i + 1, start=offset + start, end=offset + end,
                                                           col=len(cells))))
     return TableRow(cells=cells, table=0, source=Provenance(line=i + 1, start=offset, end=offset + len(line)))
+
+
+# Markdown's backslash escapes of ASCII punctuation (CommonMark): `西峡\[县\]` is 西峡[县].
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text)
 
 
 def _strip_markdown(line: str) -> str:
