@@ -33,6 +33,7 @@ from gongkai.ledger.tables import (
     application_counts,
     differences,
     outcome_of,
+    proactive_categories,
     proactive_table,
     report_from_cells,
 )
@@ -366,14 +367,24 @@ def get_appeal(conn: Connection, appeal_id: int) -> Appeal:
     return _appeal_from(row)
 
 
+def proactive_cells(conn: Connection, body: str, year: int) -> dict[str, Any]:
+    """Table 二 of the body's year from its register and decision counts."""
+    return proactive_table(register_items(conn, body), decision_counts(conn, body, year), year, roles_for_year(year))
+
+
+def appeal_cells(conn: Connection, body: str, year: int) -> dict[str, Any]:
+    """Table 四 of the body's year from its appeals."""
+    return appeals_table(appeals(conn, body), year, roles_for_year(year))
+
+
 def report_for(conn: Connection, body: str, year: int) -> Report:
     """`gongkai ledger report BODY YEAR`: the body's report of the year from its records."""
     roles = roles_for_year(year)
     values: dict[str, Any] = {}
-    values |= proactive_table(register_items(conn, body), decision_counts(conn, body, year), year, roles)
+    values |= proactive_cells(conn, body, year)
     tables = application_tables(conn, year, body)
     values |= tables.get(body) or application_counts([], year, roles)
-    values |= appeals_table(appeals(conn, body), year, roles)
+    values |= appeal_cells(conn, body, year)
     return report_from_cells(body, year, values, roles)
 
 
@@ -397,9 +408,9 @@ def compare_with_published(conn: Connection, report: Report) -> list[Finding] | 
 
 
 def validate_register_item(item: RegisterItem) -> None:
-    rows = {r.key for r in current_roles().fmt.table("proactive").all_rows}
+    rows = proactive_categories(current_roles())
     if item.category not in rows:
-        raise LedgerError(f"类别 {item.category!r} 不是表二的行，应为：" + "、".join(sorted(rows)))
+        raise LedgerError(f"类别 {item.category!r} 不是表二中登记文件的行，应为：" + "、".join(f"{k}（{v}）" for k, v in rows.items()))
     if item.repealed_on and item.issued_on and item.repealed_on < item.issued_on:
         raise LedgerError(f"废止日期 {item.repealed_on} 早于制发日期 {item.issued_on}")
     if item.issued_on and any(d < item.issued_on for d in item.amended_on):

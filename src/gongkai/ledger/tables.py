@@ -160,6 +160,14 @@ def proactive_table(items: Iterable[RegisterItem], decisions: Iterable[DecisionC
     return cells
 
 
+def proactive_categories(roles: Roles, measures: tuple[str, ...] = ITEM_MEASURES) -> dict[str, str]:
+    """Table 二 rows (key → label) with a cell of one of these measures: by default the rows the
+    register keeps items of (规章, 行政规范性文件); with ("decisions", "amount_10k_yuan") the rows of
+    a year's count or fee amount."""
+    table = roles.fmt.table("proactive")
+    return {cell.row.key: cell.row.label for cell in table.cells() if roles.proactive.get(cell.column.key) in measures}
+
+
 def item_cells(item: RegisterItem, year: int, roles: Roles | None = None) -> list[str]:
     """The table 二 cell keys the item counts one in, for the year (what the register page shows)."""
     roles = roles or roles_for_year(year)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from gongkai.store.db import connect
 from gongkai.store.query import NotFound
-from gongkai.web import auth, data, ledger, review, routes
+from gongkai.web import auth, data, ledger, ledger_api, ledger_records, review, routes
 from gongkai.web.app import HERE, OUTCOMES, SAFE_METHODS, SECURITY_HEADERS
 from gongkai.web.auth import AuthError
 from gongkai.web.uploads import JobRunner, Limits
@@ -79,6 +79,8 @@ def create_app(db: str | None = None, *, secure_cookies: bool | None = None, upl
         return templates.TemplateResponse(request, template, {"user": user, **context}, status_code=status)
 
     routes.add(app, page)
+    ledger_records.add(app, page)  # before ledger's /ledger/{id}
     ledger.add(app, page)
+    ledger_api.add(app)
     review.add(app, page)
     return app
