@@ -2,10 +2,10 @@
 JSON API in the workbench, through HTTP on a real database: given these records, these table 二 and
 四 cells; reviewers read their region and write nothing; every write needs the CSRF token and lands
 in the audit log; an import stores nothing before it is confirmed."""
+# ruff: noqa: F811  (the fixtures app, client_for … are test_web_ledger's, taken as arguments)
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 
@@ -14,41 +14,13 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from gongkai.store.schema import audit, ledger_appeals, ledger_applications, ledger_register_items
-from store_helpers import database
-from web_helpers import AGENCIES, add_users, log_in
+from test_web_ledger import app, cheap_hashes_and_a_fixed_today, client_for  # noqa: F401 (fixtures)
+from web_helpers import AGENCIES
 
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from gongkai.web import create_app  # noqa: E402
-
 XIXIA = AGENCIES["henan"]
-TODAY = dt.date(2026, 6, 1)
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes_and_a_fixed_today(monkeypatch):
-    from argon2 import PasswordHasher, profiles
-
-    from gongkai.web import auth, ledger
-
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
-    monkeypatch.setattr(ledger, "today", lambda: TODAY)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app(request, tmp_path):
-    web = create_app(database(request.param, tmp_path), upload_workers=1)
-    add_users(web.state.engine)
-    yield web
-    web.state.engine.dispose()
-
-
-def client_for(app, username: str):
-    client = TestClient(app)
-    client.__enter__()
-    log_in(client, username)
-    return client
 
 
 def csrf_of(client) -> str:

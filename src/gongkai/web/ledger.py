@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, select, union
 
 from gongkai.ledger import documents, store
 from gongkai.ledger.deadlines import current_deadline, receipt_date, reply_deadline
-from gongkai.ledger.models import Application, Channel, Event, EventKind
+from gongkai.ledger.models import Appeal, Application, Channel, Event, EventKind, RegisterItem
 from gongkai.ledger.roles import LedgerError, current_roles
 from gongkai.ledger.workdays import CalendarError, working_days_between
 from gongkai.store.region import place, region_prefix
@@ -32,6 +32,7 @@ Signed = Annotated[User, Depends(signed_in)]
 Writer = Annotated[User, Depends(writer)]
 Page = Callable[..., HTMLResponse]
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
+Record = TypeVar("Record", Application, RegisterItem, Appeal)
 DUE_SOON = 5  # working days: what the front page lists as due soon
 
 
@@ -209,15 +210,20 @@ def event_from_form(form: Any, user: User) -> Event:
 # ---- the routes ---------------------------------------------------------------------------------
 
 
-def readable_application(request: Request, user: User, application_id: int) -> Application:
-    """The application, if it exists (404) and the user may read its body's ledger (403)."""
+def readable(request: Request, user: User, load: Callable[[Connection, int], Record], record_id: int, missing: str) -> Record:
+    """A ledger record (application, register item, appeal), if it exists (404 `missing`) and the
+    user may read its body's ledger (403)."""
     with engine_of(request).connect() as conn:
         try:
-            application = store.get_application(conn, application_id)
+            record = load(conn, record_id)
         except LedgerError as exc:
-            raise AuthError(404, "没有这件申请") from exc
-    require_read(user, application.body)
-    return application
+            raise AuthError(404, missing) from exc
+    require_read(user, record.body)
+    return record
+
+
+def readable_application(request: Request, user: User, application_id: int) -> Application:
+    return readable(request, user, store.get_application, application_id, "没有这件申请")
 
 
 def add(app: FastAPI, page: Page) -> None:

@@ -37,7 +37,19 @@ from gongkai.store.schema import (
 from gongkai.web import auth, ledger
 from gongkai.web.app import engine_of
 from gongkai.web.auth import AuthError, User
-from gongkai.web.ledger import Id, Page, Signed, Writer, bodies_for, form_date, form_text, require_read, require_write, write_body
+from gongkai.web.ledger import (
+    Id,
+    Page,
+    Signed,
+    Writer,
+    bodies_for,
+    form_date,
+    form_text,
+    readable,
+    require_read,
+    require_write,
+    write_body,
+)
 
 COUNT_MEASURES = ("decisions", "amount_10k_yuan")  # table 二 rows of a year's count or fee amount
 IMPORT_BYTES = 20 * 1024 * 1024  # a body's spreadsheet ledger; the preview carries it back in its form
@@ -105,13 +117,7 @@ def next_state(item: RegisterItem) -> ReviewState | None:
 
 
 def readable_item(request: Request, user: User, item_id: int) -> RegisterItem:
-    with engine_of(request).connect() as conn:
-        try:
-            item = store.get_register_item(conn, item_id)
-        except LedgerError as exc:
-            raise AuthError(404, "没有这件主动公开事项") from exc
-    require_read(user, item.body)
-    return item
+    return readable(request, user, store.get_register_item, item_id, "没有这件主动公开事项")
 
 
 def register_rows(conn: Connection, bodies: list[str], year: int | None, category: str | None,
@@ -145,13 +151,7 @@ def appeal_json(appeal: Appeal) -> dict[str, Any]:
 
 
 def readable_appeal(request: Request, user: User, appeal_id: int) -> Appeal:
-    with engine_of(request).connect() as conn:
-        try:
-            appeal = store.get_appeal(conn, appeal_id)
-        except LedgerError as exc:
-            raise AuthError(404, "没有这件复议诉讼") from exc
-    require_read(user, appeal.body)
-    return appeal
+    return readable(request, user, store.get_appeal, appeal_id, "没有这件复议诉讼")
 
 
 def appeal_row(appeal: Appeal) -> dict[str, Any]:
