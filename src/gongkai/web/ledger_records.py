@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -246,7 +247,7 @@ def add(app: FastAPI, page: Page) -> None:
             raise AuthError(422, refused(exc)) from exc
         with engine_of(request).begin() as conn:
             auth.record(conn, user, "ledger.count", f"body:{body}", count.model_dump(mode="json"))
-        return RedirectResponse(f"/ledger/register?body={body}&year={year}", status_code=303)
+        return RedirectResponse("/ledger/register?" + urlencode({"body": body, "year": year}), status_code=303)
 
     def item_page(request: Request, user: User, item_id: int, error: str | None = None, values: Any = None,
                   status: int = 200) -> Response:
@@ -332,7 +333,7 @@ def add(app: FastAPI, page: Page) -> None:
             return appeals_page(request, user, None, None, refused(exc), dict(form), status=422)
         with engine_of(request).begin() as conn:
             auth.record(conn, user, "ledger.appeal.create", f"appeal:{appeal_id}", appeal_json(appeal))
-        return RedirectResponse(f"/ledger/appeals?body={body}", status_code=303)
+        return RedirectResponse("/ledger/appeals?" + urlencode({"body": body}), status_code=303)
 
     @app.post("/ledger/appeals/{appeal_id}/outcome", include_in_schema=False)
     async def appeal_decide(request: Request, user: Writer, appeal_id: Id) -> Response:
@@ -346,7 +347,7 @@ def add(app: FastAPI, page: Page) -> None:
             return appeals_page(request, user, appeal.body, None, refused(exc), status=422)
         with engine_of(request).begin() as conn:
             auth.record(conn, user, "ledger.appeal.decide", f"appeal:{appeal_id}", decided)
-        return RedirectResponse(f"/ledger/appeals?body={appeal.body}", status_code=303)
+        return RedirectResponse("/ledger/appeals?" + urlencode({"body": appeal.body}), status_code=303)
 
     # ---- the year's tables -------------------------------------------------------------------
 
@@ -358,7 +359,10 @@ def add(app: FastAPI, page: Page) -> None:
             if target is None:
                 return page(request, "ledger_tables.html", {"year": year, "target": None,
                                                             "bodies": bodies_for(conn, user, None, *ALL_LEDGER_TABLES)})
-            report, findings, differences = year_report(conn, target, year)
+            try:
+                report, findings, differences = year_report(conn, target, year)
+            except LedgerError as exc:  # a record the year's format cannot count
+                raise AuthError(422, str(exc)) from exc
         fmt = roles_for_year(year).fmt
         grids = [(t.title, table_grid(t, report, fmt)) for t in fmt.tables]
         return page(request, "ledger_tables.html", {"year": year, "target": target, "grids": grids, "findings": findings,
@@ -366,14 +370,14 @@ def add(app: FastAPI, page: Page) -> None:
 
     # ---- the import --------------------------------------------------------------------------
 
-    def import_context(user: User) -> dict[str, Any]:
+    def import_context() -> dict[str, Any]:
         return {"channels": Channel, "fields": FIELD_LABELS, "limit_mb": IMPORT_BYTES // (1024 * 1024)}
 
     @app.get("/ledger/import", include_in_schema=False)
     def import_form(request: Request, user: Signed, done: Annotated[int | None, Query(ge=0)] = None,
                     bad: Annotated[int | None, Query(ge=0)] = None) -> Response:
         auth.require(user, "admin", "author")
-        return page(request, "ledger_import.html", {"done": done, "bad": bad, **import_context(user)})
+        return page(request, "ledger_import.html", {"done": done, "bad": bad, **import_context()})
 
     @app.post("/ledger/import/preview", include_in_schema=False)
     async def import_preview(request: Request, user: Writer) -> Response:
@@ -389,11 +393,11 @@ def add(app: FastAPI, page: Page) -> None:
         try:
             result = read_upload(data, name, body, channel)
         except SheetError as exc:
-            return page(request, "ledger_import.html", {"error": str(exc), **import_context(user)}, status=422)
+            return page(request, "ledger_import.html", {"error": str(exc), **import_context()}, status=422)
         return page(request, "ledger_import.html", {
             "result": result, "body": body, "name": name, "channel": channel or "", "sha256": hashlib.sha256(data).hexdigest(),
             "data": base64.b64encode(data).decode("ascii"), "labels": ledger.outcome_labels(),
-            "types": current_roles().applicant_types, **import_context(user)})
+            "types": current_roles().applicant_types, **import_context()})
 
     @app.post("/ledger/import", include_in_schema=False)
     async def import_confirm(request: Request, user: Writer) -> Response:
@@ -411,7 +415,7 @@ def add(app: FastAPI, page: Page) -> None:
             result = read_upload(data, name, body, str(form.get("channel") or "") or None)
             ids = store.create_applications(engine_of(request), [a for _, a in result.applications], by=user.username)
         except (SheetError, LedgerError) as exc:
-            return page(request, "ledger_import.html", {"error": str(exc), **import_context(user)}, status=422)
+            return page(request, "ledger_import.html", {"error": str(exc), **import_context()}, status=422)
         with engine_of(request).begin() as conn:
             auth.record(conn, user, "ledger.import", f"body:{body}",
                         {"file": name, "sha256": digest, "imported": len(ids), "bad_rows": result.bad_rows[:1000],
