@@ -179,3 +179,10 @@ def test_parse_table_prints_markup_as_written(tmp_path):
     result = cli("parse", str(path), "--to", "table")
     assert result.exit_code == 0, result.output
     assert AGENCY_MARKUP in result.stdout
+
+
+def test_a_text_document_keeps_its_whole_text():
+    """Line numbers and format detection read the document's text: the reader keeps all of it."""
+    text = render_markdown(hostile_report(AGENCY_MARKUP))
+    for name in ("report.md", "report.txt"):
+        assert read_bytes(text.encode("utf-8"), name).text == text

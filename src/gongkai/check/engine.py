@@ -84,8 +84,8 @@ def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str
     if ctx.previous is not None:
         values.update({f"prev:{key}": ctx.before.get(key) for key in previous_cells})
     return built(Outcome, rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
-                                   values=values, expected=expected, found=found, reading=reading,
-                                   locations=locations or [], inferred=inferred)
+                 values=values, expected=expected, found=found, reading=reading, locations=locations or [],
+                 inferred=inferred)
 
 
 def figure(value: Number | None) -> str:
@@ -307,7 +307,8 @@ def check_sum(rule: Rule, ctx: Context) -> list[Outcome]:
 def _sum_outcome(rule: Rule, ctx: Context, inst: _SumInstance) -> Outcome:
     terms, n_lhs = inst.terms, len(inst.lhs)
     keys = [t.key for t in terms if not t.previous]
-    values = [ctx.value(t.key, t.previous) for t in terms]
+    now, before = ctx.now, ctx.before  # as stated: values inferred for blanks come in below, by name
+    values = [(before if t.previous else now).get(t.key) for t in terms]
     blanks = [i for i, v in enumerate(values) if v is None]
 
     def result(status: OutcomeStatus, message: str | None = None, **kw) -> Outcome:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from gongkai.document import Item, Paragraph, TextCell
 from gongkai.formats import Column, Row, Table
@@ -47,7 +47,7 @@ class LogicalRow:
     source: Provenance
     has_value_cells: bool = False  # the row printed value cells (possibly blank)
 
-    @property
+    @cached_property  # the labels are set when the row is made; only its values grow
     def label(self) -> str:
         return " ".join(c.text.replace("\n", "") for c in self.labels)
 

@@ -107,8 +107,8 @@ def read_text(text: str, path: str | None = None, kind: str = "text") -> Documen
         elif (row := _spaced_row(line, i, offsets[i])) is not None:
             emit(row)
         else:
-            text = _strip_markdown(line)
-            emit(Paragraph(text=_unescape(text) if kind == "markdown" else text, source=src))
+            words = _strip_markdown(line)
+            emit(Paragraph(text=_unescape(words) if kind == "markdown" else words, source=src))
         i += 1
     return Document(path=path, kind=kind, items=items, text=text)
 
