@@ -110,7 +110,7 @@ def item_json(item: RegisterItem) -> dict[str, Any]:
 def item_row(item: RegisterItem, year: int, labels: dict[str, str], fmt: Format) -> dict[str, Any]:
     return {"item": item, "category": labels.get(item.category, item.category),
             "in_force": in_force(item, dt.date(year, 12, 31)),
-            "cells": [fmt.all_cells[key].label.split(" ", 1)[-1] for key in item_cells(item, year)]}
+            "cells": [f"{fmt.all_cells[key].row.label} / {fmt.all_cells[key].column.label}" for key in item_cells(item, year)]}
 
 
 def next_state(item: RegisterItem) -> ReviewState | None:
