@@ -1,9 +1,11 @@
 """The workbench in a real browser: Debian's Chromium driven by Playwright (nothing downloaded),
 against a server this test starts on 127.0.0.1 over a fresh SQLite corpus. Screenshots of the main
-pages go to docs/images/ (the README shows them)."""
+pages go to docs/images/ (the README shows them) when GONGKAI_SCREENSHOTS=1 asks for them, so that a
+test run leaves the tree as it found it."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -74,6 +76,8 @@ def log_in(page, base: str, username: str) -> None:
 
 
 def shot(page, name: str) -> None:
+    if os.environ.get("GONGKAI_SCREENSHOTS") != "1":
+        return
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMAGES / f"web-{name}.png"), full_page=False)
 
