@@ -140,8 +140,10 @@ def region_reports(conn: Connection, region_text: str, year: int) -> list[int]:
     return [r["report_id"] for r in region_summary(conn, region_text, year) if r["report_id"] is not None]
 
 
-def _bodies_in(conn: Connection, region_text: str) -> list[Any]:
+def _bodies_in(conn: Connection, region_text: str | None) -> list[Any]:
     rows = conn.execute(select(bodies).order_by(bodies.c.region_code, bodies.c.name)).all()
+    if region_text is None:  # every body (an administrator's whole corpus)
+        return rows
     named = next((r for r in rows if r.name == region_text), None)
     if named is not None:
         inside = set(descendants(conn, named.id))
@@ -157,8 +159,8 @@ def deadline(kind: str, year: int) -> date:
     return date(year + 1, 3, 31) if kind == "government" else date(year + 1, 1, 31)
 
 
-def region_summary(conn: Connection, region_text: str, year: int, today: date | None = None) -> list[dict[str, Any]]:
-    """Per body of the region: reported or not, when, late or not, and its problems (failed outcomes:
+def region_summary(conn: Connection, region_text: str | None, year: int, today: date | None = None) -> list[dict[str, Any]]:
+    """Per body of the region (None: every body): reported or not, when, late or not, and its problems (failed outcomes:
     confirmed, open, dismissed)."""
     today = today or datetime.now(UTC).date()
     out = []

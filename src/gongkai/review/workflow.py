@@ -80,3 +80,11 @@ def events(conn: Connection, report_id: int) -> list[dict[str, Any]]:
 
 def state(conn: Connection, report_id: int) -> str:
     return conn.scalar(select(filings.c.state).where(filings.c.id == filing_of(conn, report_id)))
+
+
+def returned_letter(conn: Connection, report_id: int) -> bytes | None:
+    """The letter sent with the latest return of the report's 单位@年度 (None: never returned)."""
+    return conn.scalar(select(submission_events.c.letter)
+                       .where(submission_events.c.filing_id == filing_of(conn, report_id),
+                              submission_events.c.to_state == "returned")
+                       .order_by(submission_events.c.id.desc()).limit(1))
