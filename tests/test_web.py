@@ -354,13 +354,16 @@ def test_author_fills_sees_the_checks_live_and_submits_through_the_gate(app):
     assert "全部规则通过" in checks or re.search(r"\b0 项错误", checks)
     submitted = author.post("/fill/submit", data=fields, follow_redirects=False)
     assert submitted.status_code == 303, submitted.text[:500]
-    new_id = int(submitted.headers["location"].rsplit("/", 1)[1])
+    new_id = int(re.search(r"/reports/(\d+)", submitted.headers["location"]).group(1))
     stored = author.get(f"/api/reports/{new_id}").json()
     assert stored["agency"] == AGENCIES["henan"] and stored["year"] == 2025
     assert {k: stored["cells"][k]["value"] for k in complete.cells} == complete.values()
     # This year's rules all pass; the cross-year ones (X-…) compare with last year's stored report,
     # which this generated report does not continue.
     assert not [f for f in stored["findings"] if f["severity"] == "error" and not f["rule"].startswith("X-")]
+    # Those block the submission itself: the report is stored as a draft, the page says what blocks it.
+    assert submitted.headers["location"].endswith("#submission")
+    assert author.get(f"/api/reports/{new_id}/filing").json()["state"] == "draft"
     assert client_for(app, "rev_henan").get(f"/api/reports/{new_id}").status_code == 200
     assert client_for(app, "rev_jiangsu").get(f"/api/reports/{new_id}").status_code == 403
     with app.state.engine.connect() as conn:

@@ -287,3 +287,21 @@ def test_the_dashboard_shows_every_body_in_scope_by_state_and_lateness(sqlite_ap
     assert admin["草稿"] == 3
     author = signed_in(sqlite_app, "author_xixia").client.get("/", params={"year": 2024}).text
     assert re.findall(r'data-body="([^"]+)"', author) == [AGENCIES["henan"]]
+
+
+def test_a_filled_report_that_passes_the_gate_is_submitted_and_cannot_be_filled_again_until_returned(sqlite_app):
+    from gongkai.synth import synth_report
+    from test_web import form_fields
+
+    author = signed_in(sqlite_app, "author_xixia")
+    complete = synth_report(5, year=2022)  # no 2021 report: no cross-year rule applies
+    fields = form_fields(author.client.get("/fill?year=2022").text) | {"csrf": author.csrf}
+    fields.update({f"cell:{key}": str(cell.value) for key, cell in complete.cells.items()})
+    fields.update({f"section:{s.number}": s.text for s in complete.sections})
+    submitted = author.client.post("/fill/submit", data=fields, follow_redirects=False)
+    assert submitted.status_code == 303 and "#" not in submitted.headers["location"]
+    report_id = int(submitted.headers["location"].rsplit("/", 1)[1])
+    assert author.client.get(f"/api/reports/{report_id}/filing").json()["state"] == "submitted"
+    assert last_audit(sqlite_app)[:2] == ("filing.submit", f"report:{report_id}")
+    again = author.client.post("/fill/submit", data=fields | {"section:一": "改过的正文"}, follow_redirects=False)
+    assert again.status_code == 422 and "已报送" in again.text
