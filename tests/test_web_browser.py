@@ -158,6 +158,14 @@ def test_reviewer_uploads_sees_a_cells_source_reviews_corrects_sees_the_stats_an
         page.click("text=审核意见（DOCX）")
     assert [r["规则"] for r in read_letter(Path(download.value.path()).read_bytes())] == [confirmed_rule]
 
+    # 地区汇总: the region's bodies with the report's state.
+    page.click("text=地区汇总")
+    page.fill("form.filters input[name=region]", "南阳市")
+    page.fill("form.filters input[name=year]", str(year))
+    page.click("form.filters button")
+    assert page.locator("#bodies tr[data-body='西峡县人民政府'] td.state").inner_text() == "草稿"
+    shot(page, "region")
+
     # 管理: users, formats in use, the audit log with the upload in it.
     page.click("text=管理")
     assert "rev_nanyang" in page.locator("#users").inner_text()
