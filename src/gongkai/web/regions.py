@@ -139,7 +139,7 @@ def add(app: FastAPI, page: Callable[..., HTMLResponse]) -> None:
             year = year or default_year(conn, user)
             ids = [r["report_id"] for r in summary_rows(conn, region, year) if r["report_id"] is not None]
             if not ids:
-                raise AuthError(404, f"{region or '全部地区'} {year} 年度没有已报送的报告")
+                raise AuthError(404, f"{region or '全部地区'} {year} 年度库中没有报告")
             from gongkai.render.pdf import RenderError
 
             try:
