@@ -22,7 +22,7 @@ from gongkai.review.bodies import descendants
 from gongkai.review.common import STATE_NAMES, ReviewError, report_meta
 from gongkai.review.outcomes import confirmed_findings, report_outcomes
 from gongkai.store.region import full_name, region_prefix
-from gongkai.store.schema import bodies, documents, filings, report_versions, submission_events
+from gongkai.store.schema import bodies, documents, filings, outcomes, report_versions, submission_events
 
 LETTER_COLUMNS = ("序号", "规则", "表格", "行", "列", "应为", "实为", "位置", "说明")
 # Widths in mm on an A4 page with 25 mm margins (160 mm): rule ids must not wrap.
@@ -161,23 +161,31 @@ def deadline(kind: str, year: int) -> date:
 
 def region_summary(conn: Connection, region_text: str | None, year: int, today: date | None = None) -> list[dict[str, Any]]:
     """Per body of the region (None: every body): reported or not, when, late or not, and its problems (failed outcomes:
-    confirmed, open, dismissed)."""
+    confirmed, open, dismissed). A few queries for the whole region, whatever its size (a province has thousands
+    of bodies); the review state of a report's failures is read only for the reports that have any."""
     today = today or datetime.now(UTC).date()
+    of_year = select(filings.c.id).where(filings.c.year == year)
+    filed = {row.body_id: row for row in conn.execute(select(filings.c.id, filings.c.body_id, filings.c.state)
+                                                      .where(filings.c.year == year))}
+    counted = dict(conn.execute(select(report_versions.c.filing_id, report_versions.c.report_id)
+                                .where(report_versions.c.counted, report_versions.c.filing_id.in_(of_year))).all())
+    submitted = dict(conn.execute(select(submission_events.c.filing_id, func.min(submission_events.c.at))
+                                  .where(submission_events.c.to_state == "submitted", submission_events.c.filing_id.in_(of_year))
+                                  .group_by(submission_events.c.filing_id)).all())
+    ingested = dict(conn.execute(select(report_versions.c.filing_id, func.min(documents.c.ingested_at))
+                                 .join(documents, documents.c.id == report_versions.c.document_id)
+                                 .where(report_versions.c.filing_id.in_(of_year)).group_by(report_versions.c.filing_id)).all())
+    with_failures = set(conn.scalars(select(outcomes.c.report_id.distinct()).where(
+        outcomes.c.status == "failed", outcomes.c.report_id.in_(select(report_versions.c.report_id).where(
+            report_versions.c.counted, report_versions.c.filing_id.in_(of_year))))))
     out = []
     for body in _bodies_in(conn, region_text):
-        filing = conn.execute(select(filings).where(filings.c.body_id == body.id, filings.c.year == year)).one_or_none()
-        report_id = reported = None
-        if filing is not None:
-            report_id = conn.scalar(select(report_versions.c.report_id)
-                                    .where(report_versions.c.filing_id == filing.id, report_versions.c.counted))
-            submitted = conn.scalar(select(func.min(submission_events.c.at))
-                                    .where(submission_events.c.filing_id == filing.id, submission_events.c.to_state == "submitted"))
-            reported = submitted or conn.scalar(select(func.min(documents.c.ingested_at))
-                                                .join(report_versions, report_versions.c.document_id == documents.c.id)
-                                                .where(report_versions.c.filing_id == filing.id))
+        filing = filed.get(body.id)
+        report_id = counted.get(filing.id) if filing is not None else None
+        reported = (submitted.get(filing.id) or ingested.get(filing.id)) if filing is not None else None
         due = deadline(body.kind, year)
         late = (reported.date() > due) if reported else today > due
-        failed = report_outcomes(conn, report_id, {"failed"}) if report_id else []
+        failed = report_outcomes(conn, report_id, {"failed"}) if report_id in with_failures else []
         out.append({"body": body.name, "region": full_name(body.region_code) if body.region_code else None,
                     "kind": body.kind, "report_id": report_id, "reported": reported.isoformat() if reported else None,
                     "deadline": due.isoformat(), "late": late,
