@@ -141,17 +141,17 @@ def region_reports(conn: Connection, region_text: str, year: int) -> list[int]:
 
 
 def _bodies_in(conn: Connection, region_text: str | None) -> list[Any]:
-    rows = conn.execute(select(bodies).order_by(bodies.c.region_code, bodies.c.name)).all()
+    ordered = select(bodies).order_by(bodies.c.region_code, bodies.c.name)
     if region_text is None:  # every body (an administrator's whole corpus)
-        return rows
-    named = next((r for r in rows if r.name == region_text), None)
+        return conn.execute(ordered).all()
+    named = conn.scalar(select(bodies.c.id).where(bodies.c.name == region_text))
     if named is not None:
-        inside = set(descendants(conn, named.id))
-        return [r for r in rows if r.id in inside]
+        inside = set(descendants(conn, named))
+        return [r for r in conn.execute(ordered).all() if r.id in inside]
     prefix = region_prefix(region_text)
     if prefix is None:
         raise ReviewError(f"{region_text}：既不是库中的单位，也不是可识别的地区")
-    return [r for r in rows if (r.region_code or "").startswith(prefix)]
+    return conn.execute(ordered.where(bodies.c.region_code.startswith(prefix, autoescape=True))).all()
 
 
 def deadline(kind: str, year: int) -> date:
@@ -175,11 +175,15 @@ def region_summary(conn: Connection, region_text: str | None, year: int, today: 
     ingested = dict(conn.execute(select(report_versions.c.filing_id, func.min(documents.c.ingested_at))
                                  .join(documents, documents.c.id == report_versions.c.document_id)
                                  .where(report_versions.c.filing_id.in_(of_year)).group_by(report_versions.c.filing_id)).all())
-    with_failures = set(conn.scalars(select(outcomes.c.report_id.distinct()).where(
-        outcomes.c.status == "failed", outcomes.c.report_id.in_(select(report_versions.c.report_id).where(
-            report_versions.c.counted, report_versions.c.filing_id.in_(of_year))))))
+    members = _bodies_in(conn, region_text)
+    # Only the region's reports are looked into (a report's outcomes are many: scan no others).
+    ids = [counted[filed[b.id].id] for b in members if b.id in filed and filed[b.id].id in counted]
+    with_failures: set[int] = set()
+    for chunk in range(0, len(ids), 500):
+        with_failures.update(conn.scalars(select(outcomes.c.report_id).distinct().where(
+            outcomes.c.status == "failed", outcomes.c.report_id.in_(ids[chunk:chunk + 500]))))
     out = []
-    for body in _bodies_in(conn, region_text):
+    for body in members:
         filing = filed.get(body.id)
         report_id = counted.get(filing.id) if filing is not None else None
         reported = (submitted.get(filing.id) or ingested.get(filing.id)) if filing is not None else None
