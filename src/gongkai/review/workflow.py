@@ -16,10 +16,11 @@ _MOVES = {"submit": ({"draft", "returned"}, "submitted"), "return": ({"submitted
           "accept": ({"submitted"}, "accepted")}
 
 
-def blocking(conn: Connection, report_id: int) -> list[dict[str, Any]]:
+def blocking(conn: Connection, report_id: int, outcomes: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """What stops a submission: error-level failures not dismissed by a reviewer (the checker's
-    findings where no outcomes are stored)."""
-    items = report_outcomes(conn, report_id, {"failed"})
+    findings where no outcomes are stored). outcomes: the report's report_outcomes, when read already."""
+    items = [i for i in (report_outcomes(conn, report_id, {"failed"}) if outcomes is None else outcomes)
+             if i["status"] == "failed"]
     if items:
         return [i for i in items if i["severity"] == "error" and i["review"] != "dismissed"]
     if conn.scalar(select(findings.c.id).where(findings.c.report_id == report_id).limit(1)) is None:

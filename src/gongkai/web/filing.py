@@ -37,22 +37,25 @@ MOVE_NAMES = {"submit": "报送", "return": "退回", "accept": "审核通过"}
 # ---- what the report page shows --------------------------------------------------------------
 
 
-def filing_context(conn: Connection, report_id: int) -> dict[str, Any]:
+def filing_context(conn: Connection, report_id: int, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The report's versions (the counted one marked, the cells they disagree on) and its
     submission state with the events and what blocks a submission; empty for a report without
-    agency or year (it has no filing)."""
+    agency or year (it has no filing). items: the report's report_outcomes, when read already."""
     try:
         filing_id = filing_of(conn, report_id)
     except ReviewError:
         return {"filing": None}
     counted = counted_report(conn, filing_id) or report_id
+    # The versions' disagreements and the gate are outcomes of the counted version.
+    failed = [i for i in (items if items is not None and counted == report_id
+                          else outcome_store.report_outcomes(conn, counted)) if i["status"] == "failed"]
     disagreements = [{**i, "label": label_for(i["cells"][0]) if i["cells"] else ""}
-                     for i in outcome_store.report_outcomes(conn, counted, {"failed"}) if i["rule"] == "V-versions"]
+                     for i in failed if i["rule"] == "V-versions"]
     state = workflow.state(conn, report_id)
     return {"filing": {
         "versions": version_store.versions(conn, report_id), "counted": counted, "disagreements": disagreements,
         "state": state, "state_name": STATE_NAMES[state], "events": workflow.events(conn, report_id),
-        "blocking": workflow.blocking(conn, counted) if state in ("draft", "returned") else [],
+        "blocking": workflow.blocking(conn, counted, failed) if state in ("draft", "returned") else [],
         "earlier": earlier_report(conn, report_id)}}
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from gongkai.model import Provenance
+from gongkai.review import outcomes as outcome_store
 from gongkai.review.bodies import KINDS
 from gongkai.review.common import ReviewError
 from gongkai.store.query import Filters
@@ -165,8 +166,9 @@ def add(app: FastAPI, page: Page) -> None:
         stored = report_of(request, user, report_id)
         tables = data.report_tables(stored)
         with engine_of(request).connect() as conn:
-            reviewed = review.report_context(conn, report_id, tables)
-            filed = filing.filing_context(conn, report_id)
+            items = outcome_store.report_outcomes(conn, report_id)
+            reviewed = review.report_context(conn, report_id, tables, items)
+            filed = filing.filing_context(conn, report_id, items)
         return page(request, "report.html", {"stored": stored, "report": stored.report, "tables": tables, **reviewed,
                                              **filed})
 
