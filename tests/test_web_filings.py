@@ -14,18 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from gongkai.store.schema import audit, outcomes, reports
-from web_helpers import AGENCIES, log_in
+from web_helpers import AGENCIES, signed_in
 
 fastapi = pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")  # app, sqlite_app: tests/conftest.py
-
-
-def signed_in(app, username: str):
-    client = TestClient(app)
-    client.__enter__()
-    return log_in(client, username)
 
 
 def report_of(app, agency: str, year: int) -> int:
@@ -260,6 +253,8 @@ def test_regions_are_refused_outside_the_scope_and_to_authors(sqlite_app):
     mine = signed_in(sqlite_app, "rev_henan")
     assert mine.client.post("/regions/hierarchy", data={"region": "", "year": "2024"}).status_code == 403  # no CSRF
     assert audited(sqlite_app, "hierarchy.check") == 0
+    from fastapi.testclient import TestClient
+
     assert TestClient(sqlite_app).get("/api/regions/summary").status_code == 401
 
 

@@ -188,14 +188,17 @@ def add(app: FastAPI, page: Callable[..., HTMLResponse]) -> None:
 
     # ---- the same through the JSON API ------------------------------------------------------------
 
-    @app.get("/api/reports/{report_id}/versions", tags=["审核"], summary="同一单位同一年度的各版本及计入统计的版本")
-    def api_versions(request: Request, user: Signed, report_id: Id) -> dict[str, Any]:
+    def filing_part(request: Request, user: User, report_id: int, keys: tuple[str, ...]) -> dict[str, Any]:
         with engine_of(request).connect() as conn:
             auth.require_report(conn, user, report_id)
             shown = filing_context(conn, report_id)["filing"]
         if shown is None:
-            raise AuthError(400, "这份报告没有单位或年度，没有版本")
-        return {k: shown[k] for k in ("versions", "counted", "disagreements")}
+            raise AuthError(400, "这份报告没有单位或年度，不是任何单位年度报告的版本")
+        return {k: shown[k] for k in keys}
+
+    @app.get("/api/reports/{report_id}/versions", tags=["审核"], summary="同一单位同一年度的各版本及计入统计的版本")
+    def api_versions(request: Request, user: Signed, report_id: Id) -> dict[str, Any]:
+        return filing_part(request, user, report_id, ("versions", "counted", "disagreements"))
 
     @app.post("/api/reports/{report_id}/versions/counted", tags=["审核"], summary="选择计入统计的版本（审核人员、管理员）")
     def api_choose(request: Request, user: Writer, report_id: Id, body: VersionChoice) -> list[dict[str, Any]]:
@@ -206,12 +209,7 @@ def add(app: FastAPI, page: Callable[..., HTMLResponse]) -> None:
 
     @app.get("/api/reports/{report_id}/filing", tags=["审核"], summary="报送状态及经过")
     def api_filing(request: Request, user: Signed, report_id: Id) -> dict[str, Any]:
-        with engine_of(request).connect() as conn:
-            auth.require_report(conn, user, report_id)
-            shown = filing_context(conn, report_id)["filing"]
-        if shown is None:
-            raise AuthError(400, "这份报告没有单位或年度，不能报送")
-        return {k: shown[k] for k in ("state", "state_name", "events", "blocking")}
+        return filing_part(request, user, report_id, ("state", "state_name", "events", "blocking"))
 
     @app.post("/api/reports/{report_id}/filing/{action}", tags=["审核"],
               summary="报送（填报人员、管理员）、退回或审核通过（审核人员、管理员）")
