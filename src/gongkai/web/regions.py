@@ -22,7 +22,7 @@ from gongkai.review.common import ReviewError
 from gongkai.review.hierarchy import check_hierarchy
 from gongkai.review.letter import letter_docx, letter_pdf, region_summary, region_summary_xlsx
 from gongkai.store.region import region_prefix
-from gongkai.store.schema import bodies, reports
+from gongkai.store.schema import bodies, outcomes, reports
 from gongkai.web import auth
 from gongkai.web.app import download, engine_of, signed_in, writer
 from gongkai.web.auth import AuthError, User
@@ -90,9 +90,14 @@ def tree_with_states(conn: Connection, region: str | None, rows: list[dict[str, 
 
 def hierarchy_outcomes(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The stored parent-against-children outcomes of the region's reports (not the passed ones)."""
+    ids = [r["report_id"] for r in rows if r["report_id"] is not None]
+    parents: set[int] = set()  # the reports that have any: a parent's, a few among many
+    for chunk in range(0, len(ids), 500):
+        parents.update(conn.scalars(select(outcomes.c.report_id).distinct().where(
+            outcomes.c.scope == "hierarchy", outcomes.c.status != "passed", outcomes.c.report_id.in_(ids[chunk:chunk + 500]))))
     out = []
     for row in rows:
-        if row["report_id"] is None:
+        if row["report_id"] not in parents:
             continue
         for item in outcome_store.report_outcomes(conn, row["report_id"], {"failed", "uncertain", "not_assessable"}):
             if item["scope"] == "hierarchy":
