@@ -3,7 +3,7 @@ test_web_browser.py): an author registers an application received long ago, reco
 and sees it overdue with its statutory date on the front page and in the ledger; and one adds a
 document to the 主动公开 register through its three reviews and an appeal with its outcome, and sees
 both in the year's tables. Screenshots of the ledger, the application's page and the year's tables
-go to docs/images/."""
+go to docs/images/ when GONGKAI_SCREENSHOTS=1 asks for them."""
 
 from __future__ import annotations
 
