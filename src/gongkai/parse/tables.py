@@ -182,7 +182,11 @@ def _place(values: list[TextCell], columns: list[Column]) -> tuple[list[TextCell
     if len(values) == k:
         return list(values), None, set()
     if len(values) > k:
-        return values[-k:], f"本行印有 {len(values)} 个数，多于 {k} 列，取最后 {k} 个", set()
+        explained = _extra_figures(values, columns)
+        if explained is None:
+            return [None] * k, f"本行印有 {len(values)} 个数，多于 {k} 列，多出的数无法确定，本行未采用", set()
+        kept, why = explained
+        return kept, f"本行印有 {len(values)} 个数，多于 {k} 列，{why}", set()
     if not values:
         return [None] * k, None, set()
     placed: list[TextCell | None] = [None] * k
@@ -199,6 +203,32 @@ def _place(values: list[TextCell], columns: list[Column]) -> tuple[list[TextCell
         # The first column already makes up the total: every cell between is forced to 0.
         return placed, note + "，首列等于总计，其余各列推定为 0", set(range(1, k - 1))
     return placed, note + "，中间各列无法确定", set()
+
+
+def _extra_figures(values: list[TextCell], columns: list[Column]) -> tuple[list[TextCell], str] | None:
+    """The row's own figures when it prints more than it has columns, and why the others are not
+    its own: a row number or a year before them, a footnote or page number after them, or a
+    subtotal among them (法人或其他组织 小计) — whichever way of setting them aside makes the row add up
+    to its 总计, when every such way gives the same figures. None when none does, or the ways
+    disagree, or the row has no 总计 to add up to: taking some k of them would be a guess."""
+    k, extra = len(columns), len(values) - len(columns)
+    numbers = [parse_number(v.text) for v in values]
+    if columns[-1].role != "total" or any(n is None for n in numbers):
+        return None
+    ways: list[tuple[list[int], str]] = [
+        (list(range(extra, len(values))), f"前 {extra} 个数（序号、年份等）不属本行"),
+        (list(range(k)), f"后 {extra} 个数（注码、页码等）不属本行"),
+    ]
+    if extra == 1:  # a subtotal: a figure equal to the sum of two or more just before it
+        for i in range(2, len(values) - 1):
+            if any(numbers[i] == sum(numbers[j:i]) for j in range(i - 1)):  # type: ignore[arg-type]
+                ways.append(([j for j in range(len(values)) if j != i], f"第 {i + 1} 个数为前几列的小计，不属本行"))
+    holding = [(kept, why) for kept, why in ways
+               if abs(sum(numbers[j] for j in kept[:-1]) - numbers[kept[-1]]) < 1e-6]  # type: ignore[misc, operator]
+    if not holding or len({tuple(numbers[j] for j in kept) for kept, _ in holding}) != 1:
+        return None
+    kept, why = holding[0]
+    return [values[j] for j in kept], why + "（其余各数之和等于总计）"
 
 
 def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRead:
