@@ -18,6 +18,7 @@ read again, and what came of it, is in the report's notes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gongkai.document import Document
 from gongkai.formats import Format
@@ -27,6 +28,9 @@ from gongkai.text import PLACEHOLDERS, nfkc, parse_number
 # Figures read again per report at most: a table misread throughout is not a matter of a digit.
 MAX_REREAD = 40
 _SUMS = frozenset({"sum"})
+
+if TYPE_CHECKING:
+    from gongkai.read.ocr import Reading
 
 SumId = tuple[str, tuple[str, ...]]
 
@@ -56,7 +60,7 @@ def recheck(report: Report, doc: Document, fmt: Format) -> None:
     suspects = _suspects(report, doc, list(sums().values()))
     if not suspects:
         return
-    readings: dict[str, list] = {}
+    readings: dict[str, list[Reading]] = {}
     for page, keys in _by_page(report, suspects).items():
         boxes = [report.cells[k].provenance.bbox for k in keys]  # type: ignore[union-attr]
         readings.update(zip(keys, reread(doc.page_images[page], boxes), strict=True))
@@ -89,7 +93,7 @@ def recheck(report: Report, doc: Document, fmt: Format) -> None:
         report.notes.append(f"图像识别复核：{len(confirmed)} 个数字单独重读与首次识别一致：{'；'.join(confirmed)}")
 
 
-def _seen(readings: list) -> str:
+def _seen(readings: list[Reading]) -> str:
     """「48」（单独裁切、平滑）「43」（放大两倍）: each text read, with the ways that read it."""
     ways: dict[str, list[str]] = {}
     for r in readings:
@@ -124,11 +128,11 @@ def _by_page(report: Report, keys: list[str]) -> dict[int, list[str]]:
     return out
 
 
-def _disagree(value: Number, readings: list) -> bool:
+def _disagree(value: Number, readings: list[Reading]) -> bool:
     return any(parse_number(r.text) != value for r in readings)
 
 
-def _mend(report: Report, readings: dict[str, list], sums) -> dict[str, _Mend]:
+def _mend(report: Report, readings: dict[str, list[Reading]], sums) -> dict[str, _Mend]:
     """The readings taken, one at a time: each round, among the readings that mend a sum, the first
     whose cell has no other such reading and whose mended sums no other cell's reading mends."""
     options: dict[str, dict[Number, tuple[str, float, str]]] = {}
