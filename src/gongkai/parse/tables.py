@@ -419,7 +419,9 @@ def _under_labels(values: list[TextCell], columns: list[Column], header: Header)
     cells = [v for v in values if not v.span_copy]
     if len(anchors) < 2 or not cells:
         return None
-    if all(a.source.bbox for _, a in anchors) and all(v.source.bbox for v in cells):
+    pages = {c.source.page for c in [*(a for _, a in anchors), *cells]}
+    if len(pages) == 1 and all(c.source.bbox for c in [*(a for _, a in anchors), *cells]):
+        # Positions on one page only: another page (a scan, a photo) may stand shifted or scaled.
         def extent(c: TextCell) -> tuple[float, float]:
             return c.source.bbox[0], c.source.bbox[2]  # type: ignore[index]
     elif all(c.source.col is not None and c.source.table is not None for c in [*(a for _, a in anchors), *cells]):
