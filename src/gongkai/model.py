@@ -6,13 +6,39 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from gongkai.formats import DEFAULT_FORMAT
 
 Number = int | float
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_DEFAULTS: dict[type, list[tuple[str, Any, Any]]] = {}
+
+
+def built(cls: type[_Model], **fields: Any) -> _Model:
+    """A model from values the program computed itself, without validation: a check makes a hundred
+    outcomes per report, each holding the values of the cells it read, and validating them (or
+    pydantic's model_construct, slower still) costs more than the check. Fields not given take
+    their defaults."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = [(name, info.default, info.default_factory)
+                                     for name, info in cls.model_fields.items()]
+    given = set(fields)
+    if len(given) < len(defaults):
+        for name, default, factory in defaults:
+            if name not in fields:
+                fields[name] = factory() if factory is not None else default
+    model = cls.__new__(cls)
+    # BaseModel's own slots, set past its __setattr__ (which validates).
+    object.__setattr__(model, "__dict__", fields)
+    object.__setattr__(model, "__pydantic_fields_set__", given)
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 @dataclass(slots=True, kw_only=True)
@@ -169,18 +195,6 @@ class Outcome(BaseModel):
     reading: str | None = None  # which accepted reading of a statement fitted (受理 = 新收 + 上年结转)
     locations: list[Provenance] = Field(default_factory=list)
     inferred: dict[str, Number] | None = None
-
-    @classmethod
-    def computed(cls, **fields: Any) -> Outcome:
-        """An outcome from values the checker computed itself, without validation: a check builds a
-        hundred per report, and pydantic's model_construct costs more than validating. Every field
-        must be given."""
-        outcome = cls.__new__(cls)
-        object.__setattr__(outcome, "__dict__", fields)
-        object.__setattr__(outcome, "__pydantic_fields_set__", set(fields))
-        object.__setattr__(outcome, "__pydantic_extra__", None)
-        object.__setattr__(outcome, "__pydantic_private__", None)
-        return outcome
 
     def fingerprint(self) -> str:
         """Rule + cells + the values involved: a reviewer's decision on this outcome is kept while

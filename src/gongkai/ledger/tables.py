@@ -22,7 +22,7 @@ from gongkai.formats import load_format
 from gongkai.ledger.models import Appeal, Application, DecisionCount, EventKind, RegisterItem, ReviewState
 from gongkai.ledger.roles import LedgerError, Roles, roles_for_year
 from gongkai.model import Cell, Finding, Number, Report
-from gongkai.render.template import printed_layout
+from gongkai.render.template import tables_as_printed
 from gongkai.text import figure_text
 
 LEDGER_NOTE = "由台账记录生成"
@@ -151,7 +151,7 @@ def report_from_cells(body: str, year: int, values: dict[str, Number | None], ro
         value = values.get(key)
         note = None if key not in values else (LEDGER_NOTE if value is not None else NOT_ON_RECORD)
         report.cells[key] = Cell(key=key, value=value, raw=None if value is None else _raw(value), note=note)
-    report.tables = printed_layout(report, roles.fmt)  # checked as the document it will print
+    report.tables = tables_as_printed(report, roles.fmt)  # checked as the document it will print
     return report
 
 

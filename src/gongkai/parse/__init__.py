@@ -62,7 +62,9 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
     if not any(layout.found for layout in report.tables.values()):
         raise LoadError(doc.path, "未找到年度报告的统计表格 (no report tables found)")
     # Cells in the format's order, optional ones (printed instead of others) after.
-    order = {key: i for i, key in enumerate(fmt.all_cells)}
+    if "cell-order" not in fmt.memo:
+        fmt.memo["cell-order"] = {key: i for i, key in enumerate(fmt.all_cells)}
+    order = fmt.memo["cell-order"]
     report.cells = dict(sorted(report.cells.items(), key=lambda kv: order.get(kv[0], len(order))))
     recheck(report, doc, fmt)  # figures read by OCR, read again where the sums doubt them
     if not report.agency and preamble:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import takewhile
 
 from gongkai.document import Item, Paragraph, TextCell
@@ -48,7 +48,7 @@ class LogicalRow:
     source: Provenance
     has_value_cells: bool = False  # the row printed value cells (possibly blank)
 
-    @property
+    @cached_property  # the labels are set when the row is made; only its values grow
     def label(self) -> str:
         return " ".join(c.text.replace("\n", "") for c in self.labels)
 
@@ -65,7 +65,13 @@ class TableRead:
 
 
 def _blank(cell: TextCell) -> bool:
-    return cell.span_copy or nfkc(cell.text).strip().replace(" ", "") in PLACEHOLDERS
+    return cell.span_copy or _placeholder(cell.text)
+
+
+@lru_cache(maxsize=4096)
+def _placeholder(text: str) -> bool:
+    """Whether a cell's text states nothing ("", "—", "/"); cell texts recur across reports."""
+    return nfkc(text).strip().replace(" ", "") in PLACEHOLDERS
 
 
 def logical_rows(items: list[Item], width: Callable[[LogicalRow], int] | None = None) -> list[LogicalRow]:
@@ -100,10 +106,17 @@ def _printed_count(cells: list[TextCell]) -> int:
     return sum(1 for c in cells if not _blank(c))
 
 
+# Row lists by the identities of their rows: hashing frozen rows field by field costs more than
+# matching. Holding each list keeps its rows alive, so an identity is never reused for another row.
+_ROW_LISTS: dict[tuple[int, ...], tuple[Row, ...]] = {}
+
+
 def match_row(label: str, rows: list[Row], taken: set[str]) -> Row | None:
     """The format row whose pattern recognises most of the label; an untaken one wins a tie."""
     best, best_score = None, (0, False)
-    for length, row in _candidates(normalize_label(label), tuple(rows)):
+    identity = tuple(map(id, rows))
+    _ROW_LISTS.setdefault(identity, tuple(rows))
+    for length, row in _candidates(normalize_label(label), identity):
         score = (length, row.key not in taken)
         if score > best_score:
             best, best_score = row, score
@@ -111,11 +124,11 @@ def match_row(label: str, rows: list[Row], taken: set[str]) -> Row | None:
 
 
 @lru_cache(maxsize=8192)
-def _candidates(normalized: str, rows: tuple[Row, ...]) -> list[tuple[int, Row]]:
+def _candidates(normalized: str, rows: tuple[int, ...]) -> list[tuple[int, Row]]:
     """(match length, row) for every row that recognises the label; labels recur across reports."""
     if not normalized:
         return []
-    return [(n, row) for row in rows if (n := row.match_length(normalized))]
+    return [(n, row) for row in _ROW_LISTS[rows] if (n := row.match_length(normalized))]
 
 
 # Money is stored in its column's unit; a figure printed in another is converted.

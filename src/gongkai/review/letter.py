@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select
 
 from gongkai.formats import load_format
 from gongkai.model import Finding
-from gongkai.render.docx import BODY_FONT, HEADING_FONT, TITLE_FONT, _declare_alternate_fonts, _run, _style_fonts
+from gongkai.render.docx import BODY_FONT, HEADING_FONT, TITLE_FONT, declare_alternate_fonts, run_fonts, style_fonts
 from gongkai.review.bodies import descendants
 from gongkai.review.common import STATE_NAMES, ReviewError, report_meta
 from gongkai.review.outcomes import confirmed_findings, report_outcomes
@@ -73,10 +73,10 @@ def letter_docx(conn: Connection, report_ids: list[int], sender: str = "政务�
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(25)
-    _style_fonts(document.styles["Normal"], BODY_FONT, Pt(12))
-    _style_fonts(document.styles["Title"], TITLE_FONT, Pt(18), bold=True)
-    _style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(14))
-    _declare_alternate_fonts(document)
+    style_fonts(document.styles["Normal"], BODY_FONT, Pt(12))
+    style_fonts(document.styles["Title"], TITLE_FONT, Pt(18), bold=True)
+    style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(14))
+    declare_alternate_fonts(document)
     document.core_properties.title = "政府信息公开工作年度报告审核意见"
     for index, report_id in enumerate(report_ids):
         meta = report_meta(conn, report_id)
@@ -85,14 +85,14 @@ def letter_docx(conn: Connection, report_ids: list[int], sender: str = "政务�
             document.add_page_break()
         title = document.add_paragraph(style="Title")
         title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _run(title.add_run(f"关于{meta.agency}{meta.year}年政府信息公开工作年度报告的审核意见"), TITLE_FONT)
-        _run(document.add_paragraph().add_run(f"{meta.agency}："), BODY_FONT)
+        run_fonts(title.add_run(f"关于{meta.agency}{meta.year}年政府信息公开工作年度报告的审核意见"), TITLE_FONT)
+        run_fonts(document.add_paragraph().add_run(f"{meta.agency}："), BODY_FONT)
         body = document.add_paragraph()
         body.paragraph_format.first_line_indent = Pt(24)
         intro = (f"经审核，你单位{meta.year}年政府信息公开工作年度报告存在以下 {len(rows)} 处问题，请对照《中华人民共和国政府信息"
                  "公开工作年度报告格式》逐项核实更正后重新报送。" if rows else
                  f"经审核，你单位{meta.year}年政府信息公开工作年度报告未发现需要更正的问题。")
-        _run(body.add_run(intro), BODY_FONT)
+        run_fonts(body.add_run(intro), BODY_FONT)
         if rows:
             table = document.add_table(rows=1, cols=len(LETTER_COLUMNS))
             table.style = "Table Grid"
@@ -101,11 +101,11 @@ def letter_docx(conn: Connection, report_ids: list[int], sender: str = "政务�
                 cells = table.rows[0].cells if values is LETTER_COLUMNS else table.add_row().cells
                 for cell, value, width in zip(cells, values, _WIDTHS, strict=True):
                     cell.width = Mm(width)
-                    run = _run(cell.paragraphs[0].add_run(value), font)
+                    run = run_fonts(cell.paragraphs[0].add_run(value), font)
                     run.font.size = Pt(9)
         closing = document.add_paragraph()
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        _run(closing.add_run(f"{sender}\n{date.today():%Y年%m月%d日}"), BODY_FONT)
+        run_fonts(closing.add_run(f"{sender}\n{date.today():%Y年%m月%d日}"), BODY_FONT)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -12,8 +12,9 @@ from sqlalchemy import Engine, select
 
 from gongkai.formats import DEFAULT_FORMAT, Format, load_format, split_term
 from gongkai.model import Finding, Report
+from gongkai.read.data import DataError, report_from_flat
 from gongkai.render.layout import table_grid
-from gongkai.render.template import DataError, blank_report, for_rendering, report_from_flat
+from gongkai.render.template import blank_report, for_rendering
 from gongkai.store.query import load_report
 from gongkai.store.schema import reports
 
