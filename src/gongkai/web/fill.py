@@ -30,6 +30,15 @@ def stored_report(engine: Engine, agency: str, year: int) -> Report | None:
         return load_report(conn, report_id).report if report_id else None
 
 
+def filing_state(engine: Engine, agency: str, year: int) -> str | None:
+    """The submission state of the body's report for the year (None: nothing stored yet)."""
+    from gongkai.review.workflow import state
+
+    with engine.connect() as conn:
+        report_id = conn.scalar(select(reports.c.id).where(reports.c.agency == agency, reports.c.year == year).limit(1))
+        return state(conn, report_id) if report_id else None
+
+
 def carry_overs(fmt: Format, previous: Report) -> dict[str, Any]:
     """This year's cells that a cross-year rule sets equal to one of last year's (本年上年结转 =
     上年结转下年度继续办理), with last year's values: the figures to pre-fill."""
