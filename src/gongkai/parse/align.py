@@ -15,6 +15,7 @@ Anything else stays unplaced: its figures are not used and the caller says so.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -128,19 +129,27 @@ def align(rows: list[Official], printed: list[Printed], fits) -> dict[int, Place
 def _increasing(anchors: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The anchors in the format's order: those in every longest chain of increasing rows. An anchor
     out of order, or one of two that could each be in order (a row printed twice), bounds no gap."""
-    ends = [1] * len(anchors)  # longest chain ending at each anchor
-    for j, (_, rj) in enumerate(anchors):
-        ends[j] = 1 + max((ends[i] for i in range(j) if anchors[i][1] < rj), default=0)
-    starts = [1] * len(anchors)  # longest chain starting at each
-    for j in range(len(anchors) - 1, -1, -1):
-        starts[j] = 1 + max((starts[i] for i in range(j + 1, len(anchors)) if anchors[i][1] > anchors[j][1]),
-                            default=0)
+    rows = [r for _, r in anchors]
+    ends = _chain_lengths(rows)  # longest chain ending at each anchor
+    starts = _chain_lengths([-r for r in reversed(rows)])[::-1]  # longest chain starting at each
     longest = max(ends, default=0)
     on_chain = [j for j in range(len(anchors)) if ends[j] + starts[j] - 1 == longest]
     level_count: dict[int, int] = {}
     for j in on_chain:
         level_count[ends[j]] = level_count.get(ends[j], 0) + 1
     return [anchors[j] for j in on_chain if level_count[ends[j]] == 1]
+
+
+def _chain_lengths(values: list[int]) -> list[int]:
+    """For each value, the length of the longest strictly increasing chain ending at it (patience
+    sorting: tails[k] is the smallest last value of a chain of length k + 1)."""
+    tails: list[int] = []
+    out = []
+    for value in values:
+        k = bisect_left(tails, value)
+        tails[k:k + 1] = [value]
+        out.append(k + 1)
+    return out
 
 
 def in_order(anchors: list[int | None]) -> list[int | None]:

@@ -148,10 +148,11 @@ def _cell(key: str, text_cell: TextCell | None, column: Column, header_unit: str
                     confidence=text_cell.confidence if text_cell else 1.0)
     value = parse_number(text_cell.text)
     note = None if value is not None else f"「{text_cell.text.strip()[:40]}」不是可读的数字，留空"
-    unit = printed_unit(text_cell.text) or header_unit
-    if value is not None and column.unit in UNITS and unit and unit != column.unit:
-        value = round(value * UNITS[unit] / UNITS[column.unit], 6)
-        note = f"原文单位为{unit}，已换算为{column.unit}"
+    if value is not None and column.unit in UNITS:  # money: a figure printed in another unit
+        unit = printed_unit(text_cell.text) or header_unit
+        if unit and unit != column.unit:
+            value = round(value * UNITS[unit] / UNITS[column.unit], 6)
+            note = f"原文单位为{unit}，已换算为{column.unit}"
     return Cell(key=key, value=value, raw=text_cell.text, provenance=text_cell.source,
                 confidence=text_cell.confidence, note=note)
 
