@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--scans", type=int, default=20)
     ap.add_argument("--pages", type=int, default=2, help="pages per scan")
     ap.add_argument("--local-workers", type=int, default=2)
+    ap.add_argument("--dask-workers", default="1,2", help="Dask cluster sizes to run, comma-separated")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="gongkai-cluster-bench-") as tmp:
         base = Path(tmp)
@@ -109,7 +110,7 @@ def main() -> None:
             unit, per = ("pages", args.pages) if kind == "scan" else ("documents", 1)
             print(f"{kind}: {count} documents; local ingest ({args.local_workers} processes): "
                   f"{baseline.seconds:.1f}s, {rate(baseline) * per:.3f} {unit}/s, {outcome(baseline)}", flush=True)
-            for workers in (1, 2):
+            for workers in (int(n) for n in args.dask_workers.split(",")):
                 summary, started = on_dask(folder, str(base / f"{kind}-dask{workers}.db"), workers)
                 ratio = rate(summary) / rate(baseline)
                 print(f"{kind}: Dask {workers} worker(s): {summary.seconds:.1f}s (+{started:.1f}s cluster start), "
