@@ -84,7 +84,9 @@ def rate(summary: Summary) -> float:
 
 
 def outcome(summary: Summary) -> str:
-    return f"{summary.parsed} stored, {summary.failed} failed; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    cut = " (INTERRUPTED: figures incomplete)" if summary.interrupted else ""
+    return (f"{summary.parsed} stored, {summary.failed} failed{cut}; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:
