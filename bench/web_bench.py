@@ -164,6 +164,9 @@ def main() -> None:
             report("report page (three tables, findings, text)", [t for i in ids[:10] for t in timed(admin, f"/reports/{i}", 1)])
             report("cell source", timed(admin, f"/reports/{ids[0]}/cells/applications.new.total"))
             report("stats page", timed(admin, "/stats", 3))
+            report("工作台 (every body's state, 2024)", timed(admin, "/?year=2024", 3))
+            report("地区汇总 (河南, 2024)", timed(admin, "/regions?region=河南&year=2024", 3))
+            report("跨年比对", timed(admin, f"/reports/{ids[0]}/compare", 3))
 
             errors: list[str] = []
             counts = {"pages": 0, "uploads": 0}

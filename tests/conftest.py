@@ -39,13 +39,14 @@ def cheap_hashes(monkeypatch):
 
 def _web_app(kind: str, tmp_path: Path):
     pytest.importorskip("fastapi")
+    from gongkai.review.hook import after_write
     from gongkai.store.ingest import ingest
     from gongkai.web import create_app
     from store_helpers import database
     from web_helpers import add_users, write_corpus
 
     web = create_app(database(kind, tmp_path), upload_workers=1)
-    ingest(web.state.engine, write_corpus(tmp_path / "reports"), workers=1)
+    ingest(web.state.engine, write_corpus(tmp_path / "reports"), workers=1, after_write=after_write)  # as uploads do
     add_users(web.state.engine)
     return web
 

@@ -19,11 +19,12 @@ from gongkai.formats import ENV_VAR, load_format
 from gongkai.model import Report
 from gongkai.parse import parse
 from gongkai.read import read_bytes
+from gongkai.read.data import read_data
 from gongkai.render.docx import render_docx
 from gongkai.render.html import render_html
 from gongkai.render.markdown import render_markdown
 from gongkai.render.pdf import convert_to_pdf
-from gongkai.render.template import read_data, template_xlsx, template_yaml
+from gongkai.render.template import template_xlsx, template_yaml
 from gongkai.store.db import connect
 from gongkai.store.ingest import ingest
 from gongkai.synth import synth_report

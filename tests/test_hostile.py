@@ -19,8 +19,9 @@ from gongkai.document import LoadError
 from gongkai.formats import load_format
 from gongkai.parse import parse
 from gongkai.read import read_bytes
+from gongkai.read.data import DataError, read_data
 from gongkai.render.markdown import render_markdown
-from gongkai.render.template import DataError, read_data, template_yaml
+from gongkai.render.template import template_yaml
 
 SEED = next(iter(sorted((Path(__file__).resolve().parent.parent.parent / "shared" / "seeds").glob("*.txt"))))
 CPU_SECONDS = 10  # the documented bound for a refused file (docs/limits.md)

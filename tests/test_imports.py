@@ -126,3 +126,22 @@ def test_nothing_under_the_cli_or_the_web_app_imports_them():
         if target.startswith(TOP_LAYERS)
     }
     assert offending == set()
+
+
+# The stages in the order data flows through them: a stage may import the ones before it, never one
+# after it. The parser checks its OCR readings by the sums, so check comes before parse; the store
+# keeps what review computes but calls it only through a hook its caller gives.
+STAGE_ORDER = ("formats", "read", "check", "parse", "render", "store", "review", "ledger")
+
+
+def test_no_stage_imports_a_later_one():
+    graph = import_graph()
+    rank = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+
+    def stage(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 1 and parts[1] in rank else None
+
+    backwards = sorted((module, target) for module, targets in graph.items() for target in targets
+                       if stage(module) and stage(target) and rank[stage(target)] > rank[stage(module)])
+    assert backwards == []

@@ -18,11 +18,13 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from gongkai.cli import app
+from gongkai.parse import parse
 from gongkai.read import read_bytes
+from gongkai.read.data import read_data
 from gongkai.render.docx import render_docx
 from gongkai.render.html import render_html
 from gongkai.render.markdown import render_markdown
-from gongkai.render.template import read_data, template_xlsx, template_yaml
+from gongkai.render.template import template_xlsx, template_yaml
 from gongkai.synth import synth_report
 from gongkai.text import FORMULA_START
 
@@ -60,6 +62,14 @@ def test_markdown_and_html_show_markup_as_text():
     # Markdown: each line of the section its own paragraph, none read as a list or a link.
     body = markdown.split("## 一、", 1)[1].split("## 二、", 1)[0]
     assert "\n\n-2+3" in body and "\n\n西峡\\[/\\]县\\[link=" in body
+
+
+def test_markdown_escapes_are_undone_when_read_back():
+    """What the Markdown renderer escapes so it prints as text reads back as the report wrote it."""
+    report = hostile_report(AGENCY_MARKUP)
+    back = parse(read_bytes(render_markdown(report).encode("utf-8"), "report.md"))
+    assert MARKUP in back.sections[0].text and "\\[" not in back.sections[0].text
+    assert back.values() == report.values()
 
 
 @pytest.mark.parametrize("agency", [*FORMULAS, MARKUP])
@@ -169,3 +179,10 @@ def test_parse_table_prints_markup_as_written(tmp_path):
     result = cli("parse", str(path), "--to", "table")
     assert result.exit_code == 0, result.output
     assert AGENCY_MARKUP in result.stdout
+
+
+def test_a_text_document_keeps_its_whole_text():
+    """Line numbers and format detection read the document's text: the reader keeps all of it."""
+    text = render_markdown(hostile_report(AGENCY_MARKUP))
+    for name in ("report.md", "report.txt"):
+        assert read_bytes(text.encode("utf-8"), name).text == text

@@ -164,3 +164,19 @@ def test_a_document_as_pdf_carries_its_text():
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         text = "".join(page.extract_text() or "" for page in document.pages).replace("\n", "").replace(" ", "")
     assert "政府信息公开申请答复书" in text and "第十五条" in text and "向某县人民政府申请行政复议" in text
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [("utf-8-sig", ","), ("gb18030", "\t")])
+def test_a_csv_export_reads_as_the_workbook_does(encoding, delimiter):
+    from gongkai.ledger.importer import read_ledger
+
+    rows = [HEADERS] + GOOD + [b[0] for b in BAD]
+    text = "\n".join(delimiter.join(str(v.date() if isinstance(v, dt.datetime) else v) for v in row) for row in rows)
+    result = read_ledger(text.encode(encoding), BODY, "台账.csv")
+    assert result.header_row == 1 and result.mapping["received_on"] == "收到申请日期"
+    assert [app.number for _, app in result.applications] == ["1", "2", "3", "4", "5"]
+    assert [(p.row, p.column) for p in result.problems] == [(7 + i, column) for i, (_, column, _) in enumerate(BAD)]
+    from_workbook = read_ledger(workbook(), BODY, "台账.xlsx")  # the same reader picks the workbook by its content
+    assert [a.model_dump() for _, a in from_workbook.applications] == [a.model_dump() for _, a in result.applications]
+    with pytest.raises(SheetError, match="旧版 Excel"):
+        read_ledger(b"\xd0\xcf\x11\xe0" + bytes(600), BODY, "old.xls")

@@ -372,3 +372,27 @@ def test_ledger_help_is_in_chinese_without_python_types(command):
                     "<int>", "<float>", "<Path>", "[OPTIONS]", "COMMAND"):
         assert english not in result.stdout, (command, english)
     assert "用法：" in result.stdout
+
+
+def test_a_published_items_reviewed_particulars_stay_and_what_it_counts_in_follows_its_dates(tmp_path):
+    from gongkai.ledger.tables import item_cells
+
+    engine = connect(str(tmp_path / "items.db"))
+    item = RegisterItem(body=BODY, category="rules", title="某规章", number="第1号", issued_on=dt.date(2026, 5, 1))
+    item_id = store.add_register_item(engine, item)
+    assert item_cells(item, 2026) == []  # a draft counts in nothing
+    for by in ("甲", "乙", "丙", "丁"):
+        store.advance_review(engine, item_id, by, dt.date(2026, 5, 1))
+    with engine.connect() as conn:
+        published = store.get_register_item(conn, item_id)
+    assert item_cells(published, 2026) == ["proactive.rules.issued", "proactive.rules.in_force"]
+    with pytest.raises(LedgerError, match="三审"):
+        store.update_register_item(engine, item_id, item.model_copy(update={"title": "另一个标题"}))
+    store.update_register_item(engine, item_id, item.model_copy(update={"repealed_on": dt.date(2027, 3, 1)}))
+    with engine.connect() as conn:
+        repealed = store.get_register_item(conn, item_id)
+    assert repealed.title == "某规章" and repealed.state.value == "已发布"
+    assert item_cells(repealed, 2027) == ["proactive.rules.repealed"]
+    with pytest.raises(LedgerError, match="不能退回"):
+        store.return_to_draft(engine, item_id, "甲", dt.date(2027, 3, 2), "退回")
+    engine.dispose()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
+from decimal import Decimal
 
 import layouts
 from conftest import parse_text
 from gongkai.check import check_report, evaluate
 from gongkai.formats import load_format
-from gongkai.model import Report
+from gongkai.model import Report, json_encoder, outcome_fingerprint
 from gongkai.synth import synth_report
 
 FMT = load_format("2021")
@@ -99,6 +102,19 @@ def test_the_fingerprint_stays_while_the_values_do_and_changes_with_them():
     other = {o.fingerprint() for o in evaluate(reparse(with_value(report, key, report.value(key) + 5)))
              if o.status == "failed"}
     assert first == again and not first & other
+
+
+def test_the_fingerprint_is_the_one_decisions_were_kept_by():
+    """Decisions stored earlier are found again by fingerprint: the text hashed is still json.dumps's,
+    whatever encoder makes it (fractions, blanks, huge and odd figures, Chinese names, quotes)."""
+    values = {"appeals.review.total": 12.5, "Σ下级:appeals.review.total": 10**20, "淮阴区:x": None,
+              "y": float("inf"), "z": Decimal("3.10"), "w": True, "q": 'a"b\\c\n'}
+    basis = json.dumps(["H-sum", ["a", "b"], sorted(values.items())], ensure_ascii=False, default=str)
+    assert outcome_fingerprint("H-sum", ["b", "a"], values) == hashlib.sha256(basis.encode()).hexdigest()[:32]
+    compact = json_encoder(ensure_ascii=False, separators=(",", ":"))
+    plain = {k: v for k, v in values.items() if k != "z"}  # a Decimal is JSON only with default=
+    for value in (plain, [plain, ["表三"], []], "淮安市", 7, -0.0, None, {"children": [], "missing": ["乙"]}):
+        assert compact(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_figures_beyond_any_range_are_reported_not_crashed_on():

@@ -6,6 +6,7 @@ import pytest
 
 from conftest import parse_text
 from gongkai.parse import parse
+from gongkai.parse.meta import read_title
 from gongkai.read import read_bytes
 
 TABLE = "\n".join(["三、收到和处理政府信息公开申请情况", "",
@@ -32,6 +33,16 @@ def test_title_and_agency_from_the_title_lines(head, agency, year):
     r = report(*head)
     assert (r.agency, r.year, r.title_source, r.agency_source) == (agency, year, "title", "title")
     assert r.title_provenance is not None and r.title_provenance.line is not None
+
+
+@pytest.mark.parametrize("title, agency, year", [
+    ("郑州市第2中学2024年政府信息公开工作年度报告", "郑州市第2中学", 2024),
+    ("郑州市第2中学政府信息公开工作年度报告", "郑州市第2中学", None),  # no year in the title: the text gives it
+    ("国家税务总局郑州市税务局第1稽查局2023年度政府信息公开工作年度报告", "国家税务总局郑州市税务局第1稽查局", 2023),
+])
+def test_a_body_whose_name_holds_digits(title, agency, year):
+    found = read_title(title)
+    assert (found.agency, found.year) == (agency, year)
 
 
 def test_a_title_naming_no_body_takes_it_from_the_signature():

@@ -11,6 +11,7 @@ import pytest
 import layouts
 from conftest import parse_text
 from gongkai.document import LoadError
+from gongkai.formats import load_format
 from gongkai.synth import synth_report
 
 T = "\t"
@@ -292,3 +293,32 @@ def test_blank_cells_anywhere_stay_in_their_columns(layout, seed):
     for key in blanks:
         report.cells[key].value = None
     assert parse_text(layout(report)).values() == report.values()
+
+
+# --- a row printing more figures than the table has columns -------------------------------------------------------
+
+NEW = "一、本年新收政府信息公开申请数量"
+
+
+@pytest.mark.parametrize(("figures", "why"), [
+    (["2024", "3", "0", "1", "0", "0", "0", "4"], "前 1 个数"),  # the year of a label split off
+    (["7", "3", "0", "1", "0", "0", "0", "4"], "前 1 个数"),  # a row number printed after the label
+    (["3", "0", "1", "0", "0", "0", "4", "2"], "后 1 个数"),  # a footnote number after the total
+    (["3", "0", "1", "0", "0", "1", "0", "4"], "小计"),  # a 法人或其他组织 subtotal column
+])
+def test_extra_figures_set_aside_where_the_row_then_adds_up(figures, why):
+    report = parse_text(doc(*HEADER, T.join([NEW, *figures])))
+    columns = load_format("2021").table("applications").blocks[0].columns
+    assert [report.value(f"applications.new.{c.key}") for c in columns] == [3, 0, 1, 0, 0, 0, 4]
+    assert why in report.cells["applications.new.total"].note
+
+
+@pytest.mark.parametrize("figures", [
+    ["9", "3", "0", "1", "0", "0", "0", "5"],  # no way of setting one aside makes the row add up
+    ["1", "0", "0", "0", "0", "0", "1", "1"],  # two ways do, with different figures
+])
+def test_extra_figures_nothing_explains_leave_the_row_blank_with_a_note(figures):
+    report = parse_text(doc(*HEADER, T.join([NEW, *figures])))
+    cells = [c for k, c in report.cells.items() if k.startswith("applications.new.")]
+    assert cells and all(c.value is None for c in cells)
+    assert all("多出的数无法确定" in c.note for c in cells)

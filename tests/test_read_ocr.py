@@ -438,3 +438,60 @@ def test_a_table_photographed_at_an_angle_is_made_rectangular_from_its_lines():
     assert perspective(np.asarray(_tight_table().convert("L"))) is None  # a flat scan is left alone
     doc = read_image(_png(Image.fromarray(tilted)), "photo.png")
     assert [row.texts for row in doc.rows] == [TIGHT[0], ["本年新收", "12", "", "7", "0"], ["上年结转", "305", "41", "", "9"]]
+
+
+# --- OCR that checks itself: figures the sums doubt are read again -------------------------------------------------
+
+ROWS_三 = [["一、本年新收政府信息公开申请数量", "38", "0", "10", "0", "0", "0", "48"],
+          ["二、上年结转政府信息公开申请数量", "5", "0", "1", "0", "0", "0", "6"]]
+HEADING = ["东湖县人民政府2024年政府信息公开工作年度报告", "三、收到和处理政府信息公开申请情况"]
+
+
+def _damaged_total(damage) -> bytes:
+    """The two rows of table 三 with the 48 in 总计 of the first damaged by `damage(pixels, box)`."""
+    image = _page(HEADING, ROWS_三)
+    x0 = 20 + 420 + 50 * 6  # the 总计 column
+    top = 30 + 50 * len(HEADING)
+    box = ImageDraw.Draw(image).textbbox((x0 + 6, top + 8), "48", font=ImageFont.truetype(FONT, 22))
+    pixels = np.asarray(image).copy()
+    damage(pixels, box)
+    return _png(Image.fromarray(pixels))
+
+
+def _speckled(pixels: np.ndarray, box) -> None:
+    """Toner dropout: nearly half the pixels of the figure gone white."""
+    x0, top, x1, bottom = box
+    gone = np.random.default_rng(3).random((bottom - top, x1 - x0)) < 0.45
+    pixels[top:bottom, x0:x1][gone] = 255
+
+
+def test_a_damaged_figure_the_sums_doubt_is_read_again_and_mended():
+    """The page read turns the speckled 48 into 49, a wrong figure; read again on its own, the cell
+    says 48, which makes its row add up: 48 is kept, and the cell and the report's notes say how."""
+    doc = read_image(_damaged_total(_speckled), "damaged.png")
+    assert doc.rows[0].cells[-1].text == "49"  # the damage does mislead the page's read
+    report = parse(doc)
+    cell = report.cells["applications.new.total"]
+    assert cell.value == 48 and cell.raw == "48"
+    assert "首次识别为" in cell.note and "已采用" in cell.note and "表三每行各类申请人之和等于总计" in cell.note
+    assert cell.note in report.notes
+    assert 0.85 <= cell.confidence <= 1
+    # Nothing else moved: every other figure as printed.
+    assert [report.value(f"applications.new.{c.key}") for c in
+            load_format("2021").table("applications").blocks[0].columns] == [38, 0, 10, 0, 0, 0, 48]
+    assert report.value("applications.carried_over.total") == 6
+
+
+def test_a_figure_read_again_alike_is_left_as_printed():
+    """A report whose own figures do not add up (47 printed for 38 + 10): read again, 47 it is;
+    nothing is changed, and the printed sum still does not hold (failed, or uncertain where the
+    page read some figure of the row with low confidence)."""
+    from gongkai.check import evaluate
+
+    rows = [[*ROWS_三[0][:-1], "47"], ROWS_三[1]]
+    report = parse(read_image(_png(_page(HEADING, rows)), "printed.png"))
+    assert report.value("applications.new.total") == 47
+    assert not any("已采用" in note for note in report.notes)
+    assert any(note.startswith("图像识别复核：") and "一致" in note and "总计" in note for note in report.notes)
+    row_sum = [o for o in evaluate(report) if o.rule == "A3-row-total" and "applications.new.total" in o.cells]
+    assert [(o.status in ("failed", "uncertain"), o.found, o.expected) for o in row_sum] == [(True, 47, 48)]

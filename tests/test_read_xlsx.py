@@ -13,8 +13,9 @@ from openpyxl import Workbook
 from gongkai.formats import load_format
 from gongkai.parse import parse
 from gongkai.read import read, read_bytes, sniff
+from gongkai.read.data import read_data
 from gongkai.render.layout import anchors, table_grid
-from gongkai.render.template import read_data, template_xlsx
+from gongkai.render.template import template_xlsx
 from gongkai.synth import synth_report
 
 

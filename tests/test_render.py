@@ -23,20 +23,12 @@ from gongkai.formats import all_formats, load_format
 from gongkai.model import Report
 from gongkai.parse import parse, parse_file
 from gongkai.read import read_bytes
+from gongkai.read.data import COL_MARK, ROW_MARK, DataError, read_data
 from gongkai.render.docx import render_docx
 from gongkai.render.html import render_html
 from gongkai.render.layout import anchors, dense, table_grid
 from gongkai.render.markdown import render_markdown
-from gongkai.render.template import (
-    COL_MARK,
-    ROW_MARK,
-    DataError,
-    blank_report,
-    for_rendering,
-    read_data,
-    template_xlsx,
-    template_yaml,
-)
+from gongkai.render.template import blank_report, for_rendering, template_xlsx, template_yaml
 from gongkai.synth import synth_report
 
 RENDERERS = {

@@ -4,6 +4,7 @@ cross-year pairs, the letter and submission states, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -16,16 +17,21 @@ from gongkai.review import ReviewError
 from gongkai.review.bodies import body, import_bodies
 from gongkai.review.corrections import correct, history
 from gongkai.review.hierarchy import check_hierarchy, evaluate_parent
+from gongkai.review.hook import after_write
 from gongkai.review.outcomes import decide, report_outcomes, summary
 from gongkai.review.versions import choose, versions
 from gongkai.review.workflow import accept, return_report, state, submit
+from gongkai.store import ingest as store_ingest
 from gongkai.store.db import connect
 from gongkai.store.export import ExportFormat, export
-from gongkai.store.ingest import ingest, reparse
 from gongkai.store.query import Filters, list_reports, resolve, stats
 from gongkai.store.schema import outcomes
 from store_helpers import database
 from test_store import named, write
+
+# The corpus's ingest and reparse as the CLI and the web app run them: the review's hook after each batch.
+ingest = partial(store_ingest.ingest, after_write=after_write)
+reparse = partial(store_ingest.reparse, after_write=after_write)
 
 
 def evaluate_from_findings(report, previous=None):
@@ -151,6 +157,25 @@ def test_every_outcome_is_stored_and_counted(xixia):
     with engine.connect() as conn:
         assert not [i for i in report_outcomes(conn, resolve(conn, "西峡县人民政府@2023")) if i["scope"] == "cross_year"]
         assert {r.agency for r in list_reports(conn, Filters(has_errors=True))} == {"西峡县人民政府"}
+    engine.dispose()
+
+
+def test_the_store_writes_outcomes_only_through_the_hook_its_caller_passes(db, tmp_path):
+    """The store knows nothing of the review: without the hook a report is stored with its cells and
+    findings but no outcomes or filing; a reparse with the hook gives it both."""
+    write(tmp_path / "in", "a.txt", named(12, "西峡县人民政府", 2024))
+    engine = connect(db)
+    assert store_ingest.ingest(engine, [tmp_path / "in"], workers=1).parsed == 1
+    with engine.connect() as conn:
+        report_id = resolve(conn, "西峡县人民政府@2024")
+        assert report_outcomes(conn, report_id) == []
+        with pytest.raises(ReviewError):
+            state(conn, report_id)
+    assert reparse(engine, workers=1, everything=True).parsed == 1
+    with engine.connect() as conn:
+        report_id = resolve(conn, "西峡县人民政府@2024")
+        assert summary(report_outcomes(conn, report_id))["passed"] > 50
+        assert state(conn, report_id) == "draft"
     engine.dispose()
 
 

@@ -203,6 +203,8 @@ XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
 def test_a_script_in_title_agency_section_and_cell_text_stays_text_on_every_page(app):
+    from gongkai.review.bodies import ensure_bodies
+
     target = report_id(app, AGENCIES["henan"])
     key = "applications.new.total"
     with app.state.engine.begin() as conn:
@@ -211,13 +213,17 @@ def test_a_script_in_title_agency_section_and_cell_text_stays_text_on_every_page
         conn.execute(update(reports).where(reports.c.id == target).values(
             title="标题" + XSS, agency=AGENCIES["henan"] + XSS, sections=sections))
         conn.execute(update(cells).where(cells.c.report_id == target, cells.c.key == key).values(raw="12" + XSS))
+        ensure_bodies(conn, {AGENCIES["henan"] + XSS})  # a body so named, in the region's tree
     client = client_for(app, "admin")
     pages = [f"/reports/{target}", f"/reports/{target}/cells/{key}", "/reports", f"/reports?agency={XSS}", "/", "/stats",
-             "/admin"]
+             "/admin", f"/reports/{target}/compare", "/regions?region=河南&year=2024", "/?year=2024"]
     for path in pages:
         response = client.get(path)
         assert response.status_code == 200, path
         assert "<script>alert" not in response.text and "<img src=x" not in response.text, path
+    assert "西峡县人民政府&lt;script&gt;" in client.get("/regions?region=河南&year=2024").text
+    refused = client.get("/regions", params={"region": "<script>alert(1)</script>"})  # no region: the message repeats it
+    assert refused.status_code == 400 and "<script>alert" not in refused.text
     report_page = client.get(f"/reports/{target}").text
     assert "&lt;script&gt;alert(" in report_page and report_page.count("&lt;img src=x onerror=alert(1)&gt;") >= 3
     assert "12&lt;script&gt;" in client.get(f"/reports/{target}/cells/{key}").text
@@ -354,13 +360,16 @@ def test_author_fills_sees_the_checks_live_and_submits_through_the_gate(app):
     assert "全部规则通过" in checks or re.search(r"\b0 项错误", checks)
     submitted = author.post("/fill/submit", data=fields, follow_redirects=False)
     assert submitted.status_code == 303, submitted.text[:500]
-    new_id = int(submitted.headers["location"].rsplit("/", 1)[1])
+    new_id = int(re.search(r"/reports/(\d+)", submitted.headers["location"]).group(1))
     stored = author.get(f"/api/reports/{new_id}").json()
     assert stored["agency"] == AGENCIES["henan"] and stored["year"] == 2025
     assert {k: stored["cells"][k]["value"] for k in complete.cells} == complete.values()
     # This year's rules all pass; the cross-year ones (X-…) compare with last year's stored report,
     # which this generated report does not continue.
     assert not [f for f in stored["findings"] if f["severity"] == "error" and not f["rule"].startswith("X-")]
+    # Those block the submission itself: the report is stored as a draft, the page says what blocks it.
+    assert submitted.headers["location"].endswith("#submission")
+    assert author.get(f"/api/reports/{new_id}/filing").json()["state"] == "draft"
     assert client_for(app, "rev_henan").get(f"/api/reports/{new_id}").status_code == 200
     assert client_for(app, "rev_jiangsu").get(f"/api/reports/{new_id}").status_code == 403
     with app.state.engine.connect() as conn:

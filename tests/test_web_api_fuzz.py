@@ -19,13 +19,14 @@ def api_schema(tmp_path_factory):
     from argon2 import PasswordHasher, profiles
     from fastapi.testclient import TestClient
 
+    from gongkai.review.hook import after_write
     from gongkai.store.ingest import ingest
     from gongkai.web import auth, create_app
 
     auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     folder = tmp_path_factory.mktemp("api")
     app = create_app(str(folder / "gongkai.db"), upload_workers=1)
-    ingest(app.state.engine, write_corpus(folder / "reports"), workers=1)
+    ingest(app.state.engine, write_corpus(folder / "reports"), workers=1, after_write=after_write)
     add_users(app.state.engine)
     with TestClient(app) as client:
         csrf = client.post("/api/session", json={"username": "admin", "password": PASSWORD}).json()["csrf"]

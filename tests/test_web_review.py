@@ -12,18 +12,11 @@ from sqlalchemy import select
 
 from gongkai.formats import load_format
 from gongkai.store.schema import audit, outcomes, reports
-from web_helpers import AGENCIES, log_in
+from web_helpers import AGENCIES, signed_in
 
 fastapi = pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")  # app, sqlite_app: tests/conftest.py
-
-
-def signed_in(app, username: str):
-    client = TestClient(app)
-    client.__enter__()
-    return log_in(client, username)
 
 
 def henan_2024(app) -> int:

@@ -79,6 +79,15 @@ def log_in(client, username: str, password: str = PASSWORD) -> Session:
     return Session(client, client.get("/api/me").json()["csrf"])
 
 
+def signed_in(app, username: str) -> Session:
+    """A test client of the app (its lifespan started) logged in as `username`."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    client.__enter__()
+    return log_in(client, username)
+
+
 def wait_for_job(client, job_id: int, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

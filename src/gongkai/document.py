@@ -41,6 +41,25 @@ class TableRow:
 Item = Paragraph | TableRow
 
 
+@dataclass(slots=True)
+class PageImage:
+    """A page as OCR read it (straightened, seals and ruling lines removed), kept so that a doubtful
+    figure can be read again from its box: the pixels as PNG bytes, the pixels per unit of the
+    page's boxes, and the regions (in those units) OCR read (None: the whole page, a scan)."""
+
+    png: bytes
+    scale: float
+    text_height: float
+    regions: list[tuple[float, float, float, float]] | None = None
+
+    def covers(self, bbox: tuple[float, float, float, float]) -> bool:
+        """Whether a box's centre lies in what OCR read of the page."""
+        if self.regions is None:
+            return True
+        x, y = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+        return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in self.regions)
+
+
 @dataclass
 class Document:
     path: str | None
@@ -53,6 +72,8 @@ class Document:
     headers: list[Paragraph] = field(default_factory=list)
     # What the reader had to repair (bytes no encoding could decode, …), for the report's notes.
     notes: list[str] = field(default_factory=list)
+    # The pages read by OCR that hold tables, by page number: where a figure can be read again.
+    page_images: dict[int, PageImage] = field(default_factory=dict)
 
     @property
     def rows(self) -> list[TableRow]:

@@ -5,14 +5,42 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from gongkai.formats import DEFAULT_FORMAT
 
 Number = int | float
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_DEFAULTS: dict[type, list[tuple[str, Any, Any]]] = {}
+
+
+def built(cls: type[_Model], **fields: Any) -> _Model:
+    """A model from values the program computed itself, without validation: a check makes a hundred
+    outcomes per report, each holding the values of the cells it read, and validating them (or
+    pydantic's model_construct, slower still) costs more than the check. Fields not given take
+    their defaults."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = [(name, info.default, info.default_factory)
+                                     for name, info in cls.model_fields.items()]
+    given = set(fields)
+    if len(given) < len(defaults):
+        for name, default, factory in defaults:
+            if name not in fields:
+                fields[name] = factory() if factory is not None else default
+    model = cls.__new__(cls)
+    # BaseModel's own slots, set past its __setattr__ (which validates).
+    object.__setattr__(model, "__dict__", fields)
+    object.__setattr__(model, "__pydantic_fields_set__", given)
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 @dataclass(slots=True, kw_only=True)
@@ -170,18 +198,6 @@ class Outcome(BaseModel):
     locations: list[Provenance] = Field(default_factory=list)
     inferred: dict[str, Number] | None = None
 
-    @classmethod
-    def computed(cls, **fields: Any) -> Outcome:
-        """An outcome from values the checker computed itself, without validation: a check builds a
-        hundred per report, and pydantic's model_construct costs more than validating. Every field
-        must be given."""
-        outcome = cls.__new__(cls)
-        object.__setattr__(outcome, "__dict__", fields)
-        object.__setattr__(outcome, "__pydantic_fields_set__", set(fields))
-        object.__setattr__(outcome, "__pydantic_extra__", None)
-        object.__setattr__(outcome, "__pydantic_private__", None)
-        return outcome
-
     def fingerprint(self) -> str:
         """Rule + cells + the values involved: a reviewer's decision on this outcome is kept while
         the fingerprint stays the same, and reopened when a value it names changes."""
@@ -192,7 +208,25 @@ class Outcome(BaseModel):
                        expected=self.expected, found=self.found, locations=self.locations, inferred=self.inferred)
 
 
+def json_encoder(**options: Any) -> Callable[[Any], str]:
+    """json.JSONEncoder(**options).encode, the same text, with CPython's C encoder made once rather
+    than on every call (making it costs as much as encoding a small dict, and a hierarchy check
+    encodes outcomes by the ten thousand). Without the C encoder, the plain one. Circular
+    structures are not looked for: the values are plain data."""
+    encoder = json.JSONEncoder(**options)
+    if c_make_encoder is None or encoder.indent is not None:
+        return encoder.encode
+    strings = encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
+    iterencode = c_make_encoder(None, encoder.default, strings, None, encoder.key_separator, encoder.item_separator,
+                                encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+# json.dumps(..., ensure_ascii=False, default=str): the text fingerprints were first made from.
+_FINGERPRINT_JSON = json_encoder(ensure_ascii=False, default=str)
+
+
 def outcome_fingerprint(rule: str, cells: list[str], values: dict[str, Number | None]) -> str:
     """Outcome.fingerprint() without building an Outcome (a hierarchy check makes tens of thousands)."""
-    basis = json.dumps([rule, sorted(cells), sorted(values.items())], ensure_ascii=False, default=str)
+    basis = _FINGERPRINT_JSON([rule, sorted(cells), sorted(values.items())])
     return hashlib.sha256(basis.encode()).hexdigest()[:32]

@@ -3,7 +3,7 @@ findings (the failed outcomes) people read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from gongkai.check import engine, narrative, sections
 from gongkai.check.engine import Context, confidence_threshold, infer_blanks
@@ -34,11 +34,13 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _ABOUT_CONFIDENCE = {"low_confidence"}
 
 
-def evaluate(report: Report, previous: Report | None = None, fmt: Format | None = None) -> list[Outcome]:
+def evaluate(report: Report, previous: Report | None = None, fmt: Format | None = None, *,
+             kinds: Collection[str] | None = None, doubt_low_confidence: bool = True) -> list[Outcome]:
     """Every rule instance of the report's format with its outcome, in the format's rule order.
 
     Cross-year rules are evaluated only with last year's report. A failure that hangs on a figure
-    read with low confidence is uncertain, not failed.
+    read with low confidence is uncertain, not failed — unless `doubt_low_confidence` is False (a
+    reader checking its own reading wants the figures' verdict). `kinds`: only rules of these kinds.
     """
     fmt = fmt or load_format(report.format)
     ctx = Context(report=report, previous=previous, fmt=fmt)
@@ -46,11 +48,13 @@ def evaluate(report: Report, previous: Report | None = None, fmt: Format | None 
     threshold = confidence_threshold(fmt)
     outcomes: list[Outcome] = []
     for rule in fmt.rules:
+        if kinds is not None and rule.kind not in kinds:
+            continue
         check = CHECKS.get(rule.kind)
         if check is None:
             raise ValueError(f"format {fmt.id}: rule {rule.id} has unknown kind {rule.kind!r}")
         for result in check(rule, ctx):
-            if result.status == "failed" and rule.kind not in _ABOUT_CONFIDENCE:
+            if result.status == "failed" and doubt_low_confidence and rule.kind not in _ABOUT_CONFIDENCE:
                 _doubt_low_confidence(result, report, threshold)
             outcomes.append(result)
     return outcomes

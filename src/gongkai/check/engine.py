@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gongkai.formats import CellDef, Format, Rule, Table, Term, match_keys, split_term
-from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableSeen
+from gongkai.model import Number, Outcome, OutcomeStatus, Provenance, Report, TableSeen, built
 from gongkai.text import figure_text, normalize_label, printed_as
 
 # Figures beyond this are not compared: floats lose whole units there, and a checker must not
@@ -83,9 +83,9 @@ def outcome(rule: Rule, ctx: Context, status: OutcomeStatus, cells: Iterable[str
     values = {key: now.get(key) for key in cells} if values is None else dict(values)
     if ctx.previous is not None:
         values.update({f"prev:{key}": ctx.before.get(key) for key in previous_cells})
-    return Outcome.computed(rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
-                                   values=values, expected=expected, found=found, reading=reading,
-                                   locations=locations or [], inferred=inferred)
+    return built(Outcome, rule=rule.id, status=status, severity=rule.severity, message=message, cells=cells,
+                 values=values, expected=expected, found=found, reading=reading, locations=locations or [],
+                 inferred=inferred)
 
 
 def figure(value: Number | None) -> str:
@@ -307,7 +307,8 @@ def check_sum(rule: Rule, ctx: Context) -> list[Outcome]:
 def _sum_outcome(rule: Rule, ctx: Context, inst: _SumInstance) -> Outcome:
     terms, n_lhs = inst.terms, len(inst.lhs)
     keys = [t.key for t in terms if not t.previous]
-    values = [ctx.value(t.key, t.previous) for t in terms]
+    now, before = ctx.now, ctx.before  # as stated: values inferred for blanks come in below, by name
+    values = [(before if t.previous else now).get(t.key) for t in terms]
     blanks = [i for i, v in enumerate(values) if v is None]
 
     def result(status: OutcomeStatus, message: str | None = None, **kw) -> Outcome:
@@ -370,9 +371,9 @@ def _binding_label(rule: Rule, binding: dict[str, str], ctx: Context) -> dict[st
 def _found_tables(ctx: Context) -> Iterator[tuple[Table, TableSeen]]:
     """The format's tables the report prints, with what the parser saw of each."""
     for table in ctx.fmt.tables:
-        layout = ctx.report.tables.get(table.key)
-        if layout is not None and layout.found:
-            yield table, layout
+        seen = ctx.report.tables.get(table.key)
+        if seen is not None and seen.found:
+            yield table, seen
 
 
 _TABLE_CELLS: dict[tuple[int, bool], tuple[Table, tuple[CellDef, ...]]] = {}
@@ -433,8 +434,8 @@ def _per_table(rule: Rule, ctx: Context, table: Table, failures: list[Outcome]) 
 def check_table_missing(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
     for table in ctx.fmt.tables:
-        layout = ctx.report.tables.get(table.key)
-        found = layout is not None and layout.found
+        seen = ctx.report.tables.get(table.key)
+        found = seen is not None and seen.found
         message = None if found else rule.message.format(table=table.number, title=table.title)
         out.append(outcome(rule, ctx, "passed" if found else "failed", _table_keys(table), message=message,
                            expected=f"表{table.number}", found=f"表{table.number}" if found else None,
@@ -444,14 +445,14 @@ def check_table_missing(rule: Rule, ctx: Context) -> list[Outcome]:
 
 def check_column_missing(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
-    for table, layout in _found_tables(ctx):
+    for table, seen in _found_tables(ctx):
         failures = []
-        for col_key in layout.missing_columns:
+        for col_key in seen.missing_columns:
             col = next(c for c in table.blocks[0].columns if c.key == col_key)
             keys = _column_keys(table, col_key)
             failures.append(outcome(rule, ctx, "failed", keys,
                                     message=rule.message.format(table=table.number, column=col.label, count=len(keys)),
-                                    expected=col.label, locations=[layout.provenance] if layout.provenance else []))
+                                    expected=col.label, locations=[seen.provenance] if seen.provenance else []))
         out += _per_table(rule, ctx, table, failures)
     return out
 
@@ -466,12 +467,12 @@ def _total_only_rows(ctx: Context) -> dict[str, list[str]]:
     if cached is not None:
         return cached  # type: ignore[return-value]
     out = {}
-    for table, layout in _found_tables(ctx):
+    for table, seen in _found_tables(ctx):
         total = _total_column(table)
-        if table.layout != "grid" or total is None or total not in layout.columns:
+        if table.layout != "grid" or total is None or total not in seen.columns:
             continue
-        others = [c for c in table.blocks[0].columns if c.key in layout.columns and c.role != "total"]
-        for row_key in layout.rows:
+        others = [c for c in table.blocks[0].columns if c.key in seen.columns and c.role != "total"]
+        for row_key in seen.rows:
             keys = [f"{table.key}.{row_key}.{c.key}" for c in others]
             if ctx.now.get(f"{table.key}.{row_key}.{total}") is not None and \
                     all(ctx.now.get(k) is None for k in keys):
@@ -483,11 +484,11 @@ def _total_only_rows(ctx: Context) -> dict[str, list[str]]:
 def check_total_only_rows(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
     total_only = _total_only_rows(ctx)
-    for table, layout in _found_tables(ctx):
+    for table, seen in _found_tables(ctx):
         total = _total_column(table)
         if table.layout != "grid" or total is None:
             continue
-        for row_key in layout.rows:
+        for row_key in seen.rows:
             row_path = f"{table.key}.{row_key}"
             keys = total_only.get(row_path)
             if keys is None:
@@ -516,8 +517,8 @@ def _replaced_by_optional(table: Table, printed: set[str]) -> set[str]:
 
 def check_row_missing(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
-    for table, layout in _found_tables(ctx):
-        printed = set(layout.rows)
+    for table, seen in _found_tables(ctx):
+        printed = set(seen.rows)
         covered = _replaced_by_optional(table, printed)
         failures = []
         for row in table.all_rows:
@@ -538,10 +539,10 @@ def check_blank_cells(rule: Rule, ctx: Context) -> list[Outcome]:
     """One instance per table and column group: its blank cells, with what the sums imply for them."""
     covered = {k for keys in _total_only_rows(ctx).values() for k in keys}
     out = []
-    for table, layout in _found_tables(ctx):
+    for table, seen in _found_tables(ctx):
         groups: dict[str, list[CellDef]] = {}
         for cell in table_cells(table):
-            if cell.row.key not in layout.rows or cell.column.key in layout.missing_columns or cell.key in covered:
+            if cell.row.key not in seen.rows or cell.column.key in seen.missing_columns or cell.key in covered:
                 continue  # reported as a missing row, column or total-only row
             groups.setdefault(_column_group(cell), []).append(cell)
         blank_groups = {name: [c for c in cells if ctx.now.get(c.key) is None] for name, cells in groups.items()}
@@ -598,17 +599,17 @@ def _rule_title(ctx: Context, rule_id: str) -> str:
 
 
 def _row_location(ctx: Context, cell: CellDef) -> list[Provenance]:
-    layout = ctx.report.tables.get(cell.table.key)
-    row = layout.rows.get(cell.row.key) if layout else None
+    seen = ctx.report.tables.get(cell.table.key)
+    row = seen.rows.get(cell.row.key) if seen else None
     return [row.provenance] if row and row.provenance else []
 
 
 def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Outcome]:
     out = []
-    for table, layout in _found_tables(ctx):
+    for table, seen in _found_tables(ctx):
         failures = []
         for row in table.all_rows:
-            printed = layout.rows.get(row.key)
+            printed = seen.rows.get(row.key)
             if printed is None or printed_as(row.label, printed.label):
                 continue
             keys = _row_keys(table, row.key, include_optional=True)
@@ -617,14 +618,14 @@ def check_nonstandard_labels(rule: Rule, ctx: Context) -> list[Outcome]:
                                     expected=row.label, found=printed.label,
                                     locations=[printed.provenance] if printed.provenance else []))
         for col in table.blocks[0].columns:
-            printed_col = layout.column_labels.get(col.key)
+            printed_col = seen.column_labels.get(col.key)
             if printed_col is None or normalize_label(printed_col) == normalize_label(col.label):
                 continue
             keys = _column_keys(table, col.key)
             failures.append(outcome(rule, ctx, "failed", keys,
                                     message=rule.message.format(table=table.number, official=col.label, printed=printed_col),
                                     expected=col.label, found=printed_col,
-                                    locations=[layout.provenance] if layout.provenance else []))
+                                    locations=[seen.provenance] if seen.provenance else []))
         out += _per_table(rule, ctx, table, failures)
     return out
 

@@ -247,7 +247,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(code=1)
 
     @ledger.command("import")
-    def import_(file: Annotated[Path, typer.Argument(metavar="文件", help="台账 xlsx")],
+    def import_(file: Annotated[Path, typer.Argument(metavar="文件", help="台账 xlsx 或 CSV")],
                 body: Annotated[str, typer.Option("--body", metavar="机关", help="台账所属机关")],
                 mapping: Annotated[list[str] | None, typer.Option(
                     "--map", metavar="字段=表头", help="指定列的对应，如 received_on=来件日期")] = None,
@@ -255,8 +255,8 @@ def register(app: typer.Typer) -> None:
                     "--channel", metavar="方式", help="没有申请方式列时，全部申请的提交方式")] = None,
                 preview: Annotated[bool, typer.Option("--preview", metavar="", help="只显示列的对应和读取结果，不入库")] = False,
                 db: DbOpt = None) -> None:
-        """导入机关现有的 Excel 台账：按表头识别列，逐行报告无法读取的行（行、列、原因）。"""
-        from gongkai.ledger.importer import FIELD_LABELS, SheetError, read_ledger_xlsx
+        """导入机关现有的 Excel（xlsx）或 CSV 台账：按表头识别列，逐行报告无法读取的行（行、列、原因）。"""
+        from gongkai.ledger.importer import FIELD_LABELS, SheetError, read_ledger
         from gongkai.ledger.models import Channel
         from gongkai.ledger.store import create_applications
 
@@ -268,7 +268,7 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             fail(file, f"无法读取 ({exc.strerror or exc})")
         try:
-            result = read_ledger_xlsx(data, body, str(file), overrides, Channel(channel) if channel else None)
+            result = read_ledger(data, body, str(file), overrides, Channel(channel) if channel else None)
         except SheetError as exc:
             fail(None, str(exc))
         typer.echo(f"{file}：工作表「{result.sheet}」第 {result.header_row} 行为表头")

@@ -77,7 +77,7 @@ def read_any(path: Path, format_id: str | None = None) -> Report:
     report document (text, HTML, DOCX, PDF, scans …) through parse."""
     from gongkai.document import LoadError
     from gongkai.parse import parse_file
-    from gongkai.render.template import DataError, load_data
+    from gongkai.read.data import DataError, load_data
 
     suffix = path.suffix.lower()
     try:
@@ -166,7 +166,8 @@ def register(app: typer.Typer) -> None:
         """
         from gongkai.check import check_report
         from gongkai.cli.check import format_findings
-        from gongkai.render.template import DataError, for_rendering
+        from gongkai.read.data import DataError
+        from gongkai.render.template import for_rendering
 
         loaded, name = _load(data, report, db)
         if output is None:

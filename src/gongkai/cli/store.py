@@ -158,15 +158,17 @@ def _exit_code(summary: Summary) -> int:
 
 
 def _ingest_with(engine: Engine, paths: list[str], cluster: str | None, **kw: Any) -> Summary:
+    from gongkai.review.hook import after_write
+
     if not cluster:
         from gongkai.store.ingest import ingest
 
-        return ingest(engine, paths, **kw)
+        return ingest(engine, paths, after_write=after_write, **kw)
     from gongkai.store.cluster import ClusterError, ingest_on_cluster
 
     kw.pop("workers", None)
     try:
-        return ingest_on_cluster(engine, paths, cluster, **kw)
+        return ingest_on_cluster(engine, paths, cluster, after_write=after_write, **kw)
     except ClusterError as exc:
         fail(cluster, str(exc))
 
@@ -204,6 +206,7 @@ def register(app: typer.Typer) -> None:
         cluster: ClusterOpt = None,
     ) -> None:
         """用当前解析器重新解析库中的文件：解析器版本不同的、尚未核查的（核查模块已安装时）；报告随之替换。"""
+        from gongkai.review.hook import after_write
         from gongkai.store.db import StoreError
         from gongkai.store.ingest import reparse as run_reparse
 
@@ -214,12 +217,12 @@ def register(app: typer.Typer) -> None:
 
                     try:
                         summary = _run_with_progress("重新解析", progress, lambda **kw: reparse_on_cluster(
-                            engine, cluster, everything=all_, failed=failed, **kw))
+                            engine, cluster, everything=all_, failed=failed, after_write=after_write, **kw))
                     except ClusterError as exc:
                         fail(cluster, str(exc))
                 else:
                     summary = _run_with_progress("重新解析", progress, lambda **kw: run_reparse(
-                        engine, everything=all_, failed=failed, workers=workers, **kw))
+                        engine, everything=all_, failed=failed, workers=workers, after_write=after_write, **kw))
             except StoreError as exc:
                 fail(exc.db, exc.problem)
         _finish(summary, _exit_code(summary) if summary.interrupted or summary.parsed or summary.failed else 0,

@@ -20,7 +20,7 @@ from docx.shared import Mm, Pt
 from gongkai.ledger.deadlines import THIRD_PARTY_DAYS, count_working_days, reply_deadline
 from gongkai.ledger.models import Application, EventKind
 from gongkai.ledger.roles import LedgerError
-from gongkai.render.docx import BODY_FONT, TITLE_FONT, _run, _style_fonts
+from gongkai.render.docx import BODY_FONT, TITLE_FONT, run_fonts, style_fonts
 
 DOCUMENT_KINDS = {"correction_notice": "补正告知书", "consultation": "征求意见书", "extension": "延期答复告知书",
                   "reply": "答复书"}
@@ -112,24 +112,24 @@ def render_document_docx(app: Application, kind: str, templates: dict[str, Any] 
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin = section.bottom_margin = Mm(37)
     section.left_margin = section.right_margin = Mm(27)
-    _style_fonts(document.styles["Normal"], BODY_FONT, Pt(16))
+    style_fonts(document.styles["Normal"], BODY_FONT, Pt(16))
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = _run(heading.add_run(title), TITLE_FONT)
+    run = run_fonts(heading.add_run(title), TITLE_FONT)
     run.font.size, run.font.bold = Pt(22), True
     if app.number:
         numbered = document.add_paragraph()
         numbered.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _run(numbered.add_run(f"（{app.number}）"), BODY_FONT)
+        run_fonts(numbered.add_run(f"（{app.number}）"), BODY_FONT)
     for i, text in enumerate(paragraphs):
         paragraph = document.add_paragraph()
         if i:  # the first line is the addressee, flush left
             paragraph.paragraph_format.first_line_indent = Pt(32)
-        _run(paragraph.add_run(text), BODY_FONT)
+        run_fonts(paragraph.add_run(text), BODY_FONT)
     for line in (app.body, _date(signed_on or dt.date.today())):
         closing = document.add_paragraph()
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        _run(closing.add_run(line or ""), BODY_FONT)
+        run_fonts(closing.add_run(line or ""), BODY_FONT)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

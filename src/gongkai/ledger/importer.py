@@ -1,9 +1,10 @@
-"""Import the spreadsheet ledgers bodies keep today (xlsx): columns found by their headers (in any
+"""Import the spreadsheet ledgers bodies keep today (xlsx, or CSV exports): columns found by their headers (in any
 order and wording, data/import.yaml), a preview of the mapping, and every row that cannot be read
 reported with its row, column and reason — never dropped silently."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
@@ -139,18 +140,63 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_ledger_xlsx(data: bytes, body: str, name: str = "ledger.xlsx", overrides: dict[str, str] | None = None,
-                     default_channel: Channel | None = None, roles: Roles | None = None) -> ImportResult:
-    """Every row of the first sheet below its header row, read into an Application or reported."""
+def _xlsx_rows(data: bytes, name: str) -> tuple[str, list[tuple]]:
     from openpyxl import load_workbook
 
-    roles = roles or current_roles()
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise SheetError(f"{name}: 不是可读取的 xlsx 工作簿 ({type(exc).__name__}: {exc})") from exc
     sheet = workbook.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    return sheet.title, list(sheet.iter_rows(values_only=True))
+
+
+def _csv_rows(data: bytes, name: str) -> tuple[str, list[tuple]]:
+    """A CSV export: UTF-8 (with or without the BOM Excel writes) or GB18030, comma, tab or semicolon."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise SheetError(f"{name}: 不是 UTF-8 或 GBK 编码的 CSV 文件")
+    if "\x00" in text:
+        raise SheetError(f"{name}: 不是 CSV 文本文件（含二进制内容）")
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = [tuple(cell.strip() or None for cell in row) for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as exc:
+        raise SheetError(f"{name}: CSV 格式有误（{exc}）") from exc
+    return name.rsplit("/", 1)[-1], rows
+
+
+def is_xlsx(data: bytes) -> bool:
+    return data.startswith(b"PK\x03\x04")
+
+
+def read_ledger(data: bytes, body: str, name: str = "ledger.xlsx", overrides: dict[str, str] | None = None,
+                default_channel: Channel | None = None, roles: Roles | None = None) -> ImportResult:
+    """Every row of the first sheet of an xlsx workbook, or of a CSV file (told apart by content), below
+    its header row, read into an Application or reported."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SheetError(f"{name}: 是旧版 Excel（.xls）文件，请另存为 xlsx 或 CSV 后导入")
+    sheet, rows = _xlsx_rows(data, name) if is_xlsx(data) else _csv_rows(data, name)
+    return _read_rows(sheet, rows, body, name, overrides, default_channel, roles or current_roles())
+
+
+def read_ledger_xlsx(data: bytes, body: str, name: str = "ledger.xlsx", overrides: dict[str, str] | None = None,
+                     default_channel: Channel | None = None, roles: Roles | None = None) -> ImportResult:
+    """Every row of the first sheet below its header row, read into an Application or reported."""
+    sheet, rows = _xlsx_rows(data, name)
+    return _read_rows(sheet, rows, body, name, overrides, default_channel, roles or current_roles())
+
+
+def _read_rows(sheet: str, rows: list[tuple], body: str, name: str, overrides: dict[str, str] | None,
+               default_channel: Channel | None, roles: Roles) -> ImportResult:
     # The header row: the first of the first ten rows where the required fields are recognised.
     found = None
     for index, headers in enumerate(rows[:10]):
@@ -161,7 +207,7 @@ def read_ledger_xlsx(data: bytes, body: str, name: str = "ledger.xlsx", override
     if found is None:
         raise SheetError(f"{name}: 前 10 行中找不到含「申请时间」「申请人类型」等列的表头（可用 --map 字段=表头 指定）")
     header_texts = [str(h) if h is not None else "" for h in headers]
-    result = ImportResult(sheet=sheet.title, header_row=found + 1,
+    result = ImportResult(sheet=sheet, header_row=found + 1,
                           mapping={f: header_texts[i] for f, i in mapping.items()}, unmapped=unmapped)
     if "channel" not in mapping and default_channel is None:
         raise SheetError(f"{name}: 没有「申请方式」列，请用 --channel 指定全部申请的提交方式")

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, case, func, or_, select
 
 from gongkai.ledger.deadlines import MAX_EXTENSION_DAYS, count_working_days, current_deadline
 from gongkai.ledger.models import (
@@ -33,6 +33,7 @@ from gongkai.ledger.tables import (
     application_counts,
     differences,
     outcome_of,
+    proactive_categories,
     proactive_table,
     report_from_cells,
 )
@@ -311,9 +312,7 @@ def application_tables(conn: Connection, year: int, body: str | None = None) -> 
     return {name: application_counts(rows, year, roles) for name, rows in grouped.items()}
 
 
-def register_items(conn: Connection, body: str) -> list[RegisterItem]:
-    rows = conn.execute(select(ledger_register_items).where(ledger_register_items.c.body == body)
-                        .order_by(ledger_register_items.c.id)).all()
+def _items_from(conn: Connection, rows: list[Any]) -> list[RegisterItem]:
     reviews: dict[int, list[ReviewStep]] = defaultdict(list)
     if rows:
         for r in conn.execute(select(ledger_reviews).where(ledger_reviews.c.item_id.in_([x.id for x in rows]))
@@ -322,6 +321,22 @@ def register_items(conn: Connection, body: str) -> list[RegisterItem]:
     return [RegisterItem(id=r.id, body=r.body, category=r.category, title=r.title, number=r.number, issued_on=r.issued_on,
                          amended_on=[dt.date.fromisoformat(d) for d in r.amended_on or []], repealed_on=r.repealed_on,
                          state=ReviewState[r.state], reviews=reviews[r.id]) for r in rows]
+
+
+def register_items(conn: Connection, body: str | list[str], category: str | None = None) -> list[RegisterItem]:
+    """The register items of a body (or of several), with their review steps, oldest first."""
+    t = ledger_register_items
+    query = select(t).where(t.c.body.in_([body] if isinstance(body, str) else body)).order_by(t.c.id)
+    if category:
+        query = query.where(t.c.category == category)
+    return _items_from(conn, conn.execute(query).all())
+
+
+def get_register_item(conn: Connection, item_id: int) -> RegisterItem:
+    rows = conn.execute(select(ledger_register_items).where(ledger_register_items.c.id == item_id)).all()
+    if not rows:
+        raise LedgerError(f"没有编号为 {item_id} 的主动公开事项")
+    return _items_from(conn, rows)[0]
 
 
 def decision_counts(conn: Connection, body: str, year: int | None = None) -> list[DecisionCount]:
@@ -333,20 +348,43 @@ def decision_counts(conn: Connection, body: str, year: int | None = None) -> lis
                           source=r.source) for r in conn.execute(query)]
 
 
-def appeals(conn: Connection, body: str) -> list[Appeal]:
-    return [Appeal(id=r.id, body=r.body, kind=r.kind, filed_on=r.filed_on, decided_on=r.decided_on, outcome=r.outcome,
-                   case_number=r.case_number, application_id=r.application_id, note=r.note)
-            for r in conn.execute(select(ledger_appeals).where(ledger_appeals.c.body == body).order_by(ledger_appeals.c.id))]
+def _appeal_from(r: Any) -> Appeal:
+    return Appeal(id=r.id, body=r.body, kind=r.kind, filed_on=r.filed_on, decided_on=r.decided_on, outcome=r.outcome,
+                  case_number=r.case_number, application_id=r.application_id, note=r.note)
+
+
+def appeals(conn: Connection, body: str | list[str]) -> list[Appeal]:
+    """The appeals about a body's disclosure (or several bodies'), in the order they were entered."""
+    t = ledger_appeals
+    query = select(t).where(t.c.body.in_([body] if isinstance(body, str) else body)).order_by(t.c.id)
+    return [_appeal_from(r) for r in conn.execute(query)]
+
+
+def get_appeal(conn: Connection, appeal_id: int) -> Appeal:
+    row = conn.execute(select(ledger_appeals).where(ledger_appeals.c.id == appeal_id)).first()
+    if row is None:
+        raise LedgerError(f"没有编号为 {appeal_id} 的复议诉讼")
+    return _appeal_from(row)
+
+
+def proactive_cells(conn: Connection, body: str, year: int) -> dict[str, Any]:
+    """Table 二 of the body's year from its register and decision counts."""
+    return proactive_table(register_items(conn, body), decision_counts(conn, body, year), year, roles_for_year(year))
+
+
+def appeal_cells(conn: Connection, body: str, year: int) -> dict[str, Any]:
+    """Table 四 of the body's year from its appeals."""
+    return appeals_table(appeals(conn, body), year, roles_for_year(year))
 
 
 def report_for(conn: Connection, body: str, year: int) -> Report:
     """`gongkai ledger report BODY YEAR`: the body's report of the year from its records."""
     roles = roles_for_year(year)
     values: dict[str, Any] = {}
-    values |= proactive_table(register_items(conn, body), decision_counts(conn, body, year), year, roles)
+    values |= proactive_cells(conn, body, year)
     tables = application_tables(conn, year, body)
     values |= tables.get(body) or application_counts([], year, roles)
-    values |= appeals_table(appeals(conn, body), year, roles)
+    values |= appeal_cells(conn, body, year)
     return report_from_cells(body, year, values, roles)
 
 
@@ -369,19 +407,48 @@ def compare_with_published(conn: Connection, report: Report) -> list[Finding] | 
 # ---- the 主动公开 register ------------------------------------------------------------------------
 
 
-def add_register_item(engine: Engine, item: RegisterItem) -> int:
-    roles = current_roles()
-    rows = {r.key for r in roles.fmt.table("proactive").all_rows}
+def validate_register_item(item: RegisterItem) -> None:
+    rows = proactive_categories(current_roles())
     if item.category not in rows:
-        raise LedgerError(f"类别 {item.category!r} 不是表二的行，应为：" + "、".join(sorted(rows)))
+        raise LedgerError(f"类别 {item.category!r} 不是表二中登记文件的行，应为：" + "、".join(f"{k}（{v}）" for k, v in rows.items()))
     if item.repealed_on and item.issued_on and item.repealed_on < item.issued_on:
         raise LedgerError(f"废止日期 {item.repealed_on} 早于制发日期 {item.issued_on}")
+    if item.issued_on and any(d < item.issued_on for d in item.amended_on):
+        raise LedgerError(f"修订日期早于制发日期 {item.issued_on}")
+
+
+def _item_values(item: RegisterItem) -> dict[str, Any]:
+    return {"body": item.body, "category": item.category, "title": item.title, "number": item.number,
+            "issued_on": item.issued_on, "amended_on": [d.isoformat() for d in sorted(item.amended_on)],
+            "repealed_on": item.repealed_on}
+
+
+def add_register_item(engine: Engine, item: RegisterItem) -> int:
+    validate_register_item(item)
     with engine.begin() as conn:
         item_id = conn.execute(ledger_register_items.insert().values(
-            body=item.body, category=item.category, title=item.title, number=item.number, issued_on=item.issued_on,
-            amended_on=[d.isoformat() for d in item.amended_on], repealed_on=item.repealed_on,
-            state=ReviewState.draft.name)).inserted_primary_key[0]
+            _item_values(item) | {"state": ReviewState.draft.name})).inserted_primary_key[0]
     return item_id
+
+
+# What the three reviews passed: a published item keeps them; its dates may still change (修订, 废止).
+REVIEWED_FIELDS = ("category", "title", "number")
+
+
+def update_register_item(engine: Engine, item_id: int, item: RegisterItem) -> RegisterItem:
+    """Replace an item's particulars (its body, state and reviews stay); returns it as it was before.
+    A published item's category, title and 文号 went through 三审 and cannot change here."""
+    validate_register_item(item)
+    with engine.begin() as conn:
+        before = get_register_item(conn, item_id)
+        if before.state is ReviewState.published:
+            changed = [f for f in REVIEWED_FIELDS if getattr(before, f) != getattr(item, f)]
+            if changed:
+                raise LedgerError("已发布事项的类别、标题和文号经过三审，不能修改；请登记新的事项（修订、废止可填写日期）")
+        values = _item_values(item)
+        del values["body"]
+        conn.execute(ledger_register_items.update().where(ledger_register_items.c.id == item_id).values(values))
+    return before
 
 
 def advance_review(engine: Engine, item_id: int, by: str, on: dt.date, note: str | None = None) -> ReviewState:
@@ -409,11 +476,12 @@ def advance_review(engine: Engine, item_id: int, by: str, on: dt.date, note: str
 def return_to_draft(engine: Engine, item_id: int, by: str, on: dt.date, note: str) -> None:
     """退回修改: back to draft, the reviews so far kept in its history."""
     with engine.begin() as conn:
+        if get_register_item(conn, item_id).state is ReviewState.published:
+            raise LedgerError("该事项已发布，不能退回")
         conn.execute(ledger_reviews.insert().values(item_id=item_id, state=ReviewState.draft.name, by=by, on_date=on,
                                                     note=note))
-        conn.execute(ledger_register_items.update().where(
-            and_(ledger_register_items.c.id == item_id, ledger_register_items.c.state != ReviewState.published.name))
-            .values(state=ReviewState.draft.name))
+        conn.execute(ledger_register_items.update().where(ledger_register_items.c.id == item_id)
+                     .values(state=ReviewState.draft.name))
 
 
 def repeal_item(engine: Engine, item_id: int, on: dt.date) -> None:
@@ -441,6 +509,8 @@ def add_appeal(engine: Engine, appeal: Appeal) -> int:
         raise LedgerError(f"类别 {appeal.kind!r} 不是表四的行，应为：" + "、".join(roles.appeal_kinds))
     if appeal.outcome is not None and appeal.outcome not in roles.appeal_outcomes:
         raise LedgerError(f"结果 {appeal.outcome!r} 不是表四的结果列，应为：" + "、".join(roles.appeal_outcomes))
+    if appeal.decided_on and appeal.decided_on < appeal.filed_on:
+        raise LedgerError(f"审结日期 {appeal.decided_on} 早于立案日期 {appeal.filed_on}")
     with engine.begin() as conn:
         return conn.execute(ledger_appeals.insert().values(appeal.model_dump(exclude={"id"}))).inserted_primary_key[0]
 
@@ -452,5 +522,7 @@ def decide_appeal(engine: Engine, appeal_id: int, outcome: str, decided_on: dt.d
             raise LedgerError(f"没有编号为 {appeal_id} 的复议诉讼")
         if outcome not in roles_for_year(row.filed_on.year).appeal_outcomes:
             raise LedgerError(f"结果 {outcome!r} 不是表四的结果列")
+        if decided_on < row.filed_on:
+            raise LedgerError(f"审结日期 {decided_on} 早于立案日期 {row.filed_on}")
         conn.execute(ledger_appeals.update().where(ledger_appeals.c.id == appeal_id)
                      .values(outcome=outcome, decided_on=decided_on))

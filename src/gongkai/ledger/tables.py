@@ -22,7 +22,7 @@ from gongkai.formats import load_format
 from gongkai.ledger.models import Appeal, Application, DecisionCount, EventKind, RegisterItem, ReviewState
 from gongkai.ledger.roles import LedgerError, Roles, roles_for_year
 from gongkai.model import Cell, Finding, Number, Report
-from gongkai.render.template import printed_layout
+from gongkai.render.template import tables_as_printed
 from gongkai.text import figure_text
 
 LEDGER_NOTE = "由台账记录生成"
@@ -79,22 +79,28 @@ def applications_table(apps: Iterable[Application], year: int, roles: Roles | No
     return application_counts(rows, year, roles)
 
 
+def appeal_column(appeal: Appeal, year: int, roles: Roles | None = None) -> str | None:
+    """The table 四 column a case counts in for the year: its outcome if decided by 31 December, else
+    尚未审结; None when it was not filed in that year (it is counted in its own year's table)."""
+    if appeal.filed_on.year != year:
+        return None
+    roles = roles or roles_for_year(year)
+    if appeal.kind not in roles.appeal_kinds:
+        raise LedgerError(f"复议诉讼类别 {appeal.kind!r} 不是表四的行 (unknown appeal kind)")
+    decided = appeal.outcome is not None and appeal.decided_on is not None and appeal.decided_on.year <= year
+    if decided and appeal.outcome not in roles.appeal_outcomes:
+        raise LedgerError(f"复议诉讼结果 {appeal.outcome!r} 不是表四的列 (unknown appeal outcome)")
+    return appeal.outcome if decided else roles.appeals["pending"]
+
+
 def appeals_table(appeals: Iterable[Appeal], year: int, roles: Roles | None = None) -> dict[str, int]:
     roles = roles or roles_for_year(year)
     table = roles.appeals_table
-    pending = roles.appeals["pending"]
-    outcomes = roles.appeal_outcomes
-    kinds = roles.appeal_kinds
     counts: Counter[tuple[str, str]] = Counter()
     for appeal in appeals:
-        if appeal.filed_on.year != year:
-            continue
-        if appeal.kind not in kinds:
-            raise LedgerError(f"复议诉讼类别 {appeal.kind!r} 不是表四的行 (unknown appeal kind)")
-        decided = appeal.outcome is not None and appeal.decided_on is not None and appeal.decided_on.year <= year
-        if decided and appeal.outcome not in outcomes:
-            raise LedgerError(f"复议诉讼结果 {appeal.outcome!r} 不是表四的列 (unknown appeal outcome)")
-        counts[appeal.kind, appeal.outcome if decided else pending] += 1
+        column = appeal_column(appeal, year, roles)
+        if column is not None:
+            counts[appeal.kind, column] += 1
     total = next(c.key for c in table.columns if c.role == "total")
     cells = {}
     for row in table.rows:
@@ -105,8 +111,29 @@ def appeals_table(appeals: Iterable[Appeal], year: int, roles: Roles | None = No
     return cells
 
 
+ITEM_MEASURES = ("issued", "repealed", "in_force")  # what table 二 counts of the register's items
+
+
 def _published(item: RegisterItem) -> bool:
     return item.state is ReviewState.published and item.issued_on is not None
+
+
+def in_force(item: RegisterItem, on: dt.date) -> bool:
+    """现行有效 on that day: published, issued by then and not repealed by then (a 修订 keeps it in force)."""
+    return _published(item) and item.issued_on <= on and not (item.repealed_on and item.repealed_on <= on)
+
+
+def item_measures(item: RegisterItem, year: int) -> set[str]:
+    """What a register item counts as in the year's table 二 (of ITEM_MEASURES): issued and repealed
+    in the year, in force on 31 December. Nothing for one not yet published."""
+    if not _published(item):
+        return set()
+    measures = {"in_force"} if in_force(item, dt.date(year, 12, 31)) else set()
+    if item.issued_on.year == year:
+        measures.add("issued")
+    if item.repealed_on and item.repealed_on.year == year:
+        measures.add("repealed")
+    return measures
 
 
 def proactive_table(items: Iterable[RegisterItem], decisions: Iterable[DecisionCount], year: int,
@@ -114,22 +141,16 @@ def proactive_table(items: Iterable[RegisterItem], decisions: Iterable[DecisionC
     """Table 二's cells the register can count; cells of measures it does not keep are left out."""
     roles = roles or roles_for_year(year)
     table = roles.fmt.table("proactive")
-    year_end = dt.date(year, 12, 31)
-    items = [i for i in items if _published(i)]
+    counted = [(i.category, item_measures(i, year)) for i in items if _published(i)]
     year_counts = [d for d in decisions if d.year == year]
     cells: dict[str, Number | None] = {}
     for cell in table.cells():
         measure = roles.proactive.get(cell.column.key)
         category = cell.row.key
-        mine = [i for i in items if i.category == category]
-        if measure in ("issued", "repealed", "in_force") and not mine:
-            cells[cell.key] = None  # the register keeps nothing of this kind: not known to be 0
-        elif measure == "issued":
-            cells[cell.key] = sum(1 for i in mine if i.issued_on.year == year)
-        elif measure == "repealed":
-            cells[cell.key] = sum(1 for i in mine if i.repealed_on and i.repealed_on.year == year)
-        elif measure == "in_force":
-            cells[cell.key] = sum(1 for i in mine if i.issued_on <= year_end and not (i.repealed_on and i.repealed_on <= year_end))
+        mine = [measures for c, measures in counted if c == category]
+        if measure in ITEM_MEASURES:
+            # A category the register keeps nothing of: not known to be 0.
+            cells[cell.key] = sum(measure in m for m in mine) if mine else None
         elif measure == "decisions":
             entered = [d.count for d in year_counts if d.category == category and d.count is not None]
             cells[cell.key] = sum(entered) if entered else None
@@ -137,6 +158,22 @@ def proactive_table(items: Iterable[RegisterItem], decisions: Iterable[DecisionC
             entered = [d.amount_yuan for d in year_counts if d.category == category and d.amount_yuan is not None]
             cells[cell.key] = round(sum(entered) / 10000, 4) if entered else None
     return cells
+
+
+def proactive_categories(roles: Roles, measures: tuple[str, ...] = ITEM_MEASURES) -> dict[str, str]:
+    """Table 二 rows (key → label) with a cell of one of these measures: by default the rows the
+    register keeps items of (规章, 行政规范性文件); with ("decisions", "amount_10k_yuan") the rows of
+    a year's count or fee amount."""
+    table = roles.fmt.table("proactive")
+    return {cell.row.key: cell.row.label for cell in table.cells() if roles.proactive.get(cell.column.key) in measures}
+
+
+def item_cells(item: RegisterItem, year: int, roles: Roles | None = None) -> list[str]:
+    """The table 二 cell keys the item counts one in, for the year (what the register page shows)."""
+    roles = roles or roles_for_year(year)
+    measures = item_measures(item, year)
+    return [cell.key for cell in roles.fmt.table("proactive").cells()
+            if cell.row.key == item.category and roles.proactive.get(cell.column.key) in measures]
 
 
 def _raw(value: Number) -> str:
@@ -151,7 +188,7 @@ def report_from_cells(body: str, year: int, values: dict[str, Number | None], ro
         value = values.get(key)
         note = None if key not in values else (LEDGER_NOTE if value is not None else NOT_ON_RECORD)
         report.cells[key] = Cell(key=key, value=value, raw=None if value is None else _raw(value), note=note)
-    report.tables = printed_layout(report, roles.fmt)  # checked as the document it will print
+    report.tables = tables_as_printed(report, roles.fmt)  # checked as the document it will print
     return report
 
 

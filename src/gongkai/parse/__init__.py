@@ -6,6 +6,7 @@ from gongkai.document import Document, LoadError, Paragraph, TableRow
 from gongkai.formats import DEFAULT_FORMAT, Format, all_formats, load_format
 from gongkai.model import Report
 from gongkai.parse.meta import find_meta, guess_year
+from gongkai.parse.recheck import recheck
 from gongkai.parse.sections import narrative, split_sections
 from gongkai.parse.tables import TABLE_READERS
 from gongkai.text import normalize_label
@@ -61,8 +62,11 @@ def parse(doc: Document, format_id: str | None = None) -> Report:
     if not any(layout.found for layout in report.tables.values()):
         raise LoadError(doc.path, "未找到年度报告的统计表格 (no report tables found)")
     # Cells in the format's order, optional ones (printed instead of others) after.
-    order = {key: i for i, key in enumerate(fmt.all_cells)}
+    if "cell-order" not in fmt.memo:
+        fmt.memo["cell-order"] = {key: i for i, key in enumerate(fmt.all_cells)}
+    order = fmt.memo["cell-order"]
     report.cells = dict(sorted(report.cells.items(), key=lambda kv: order.get(kv[0], len(order))))
+    recheck(report, doc, fmt)  # figures read by OCR, read again where the sums doubt them
     if not report.agency and preamble:
         first = next((p for p in preamble if isinstance(p, Paragraph)), None)
         report.notes.append(f"标题中未找到报告单位：{first.text[:40] if first else ''}")

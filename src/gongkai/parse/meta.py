@@ -24,7 +24,8 @@ _AGENCY_FIRST = re.compile(rf"^(?P<agency>.*?)(?:关于)?{_YEAR}\s*年(?:度)?\s
 # The agency after the year never starts with 度: 2023年度政府信息公开工作年度报告 names no body.
 _YEAR_FIRST = re.compile(rf"^{_YEAR}\s*年(?:度)?\s*(?P<agency>(?!度|(?:政府)?(?:信息|政务)公开).+?)\s*{_REPORT}")
 # 某某县人民政府政府信息公开工作年度报告: no year in the title (the text gives it).
-_NO_YEAR = re.compile(rf"^(?P<agency>[^\d\s>＞»/|]{{2,40}}?)\s*{_REPORT}$")
+# Its body may hold digits (郑州市第2中学), never a year.
+_NO_YEAR = re.compile(rf"^(?!.*(?:19|20)\d{{2}}\s*年)(?P<agency>[^\s>＞»/|]{{2,40}}?)\s*{_REPORT}$")
 _TITLE_WORDS = re.compile(r"年度报告|年报")
 _TITLE_START = re.compile(r"(?:19|20)\d{2}|[〇零○一二三四五六七八九]{4}|信息公开|政务公开")
 # Navigation around a web page's title: breadcrumbs, menus, the site's name after the title.

@@ -31,8 +31,22 @@ def _heading(fmt: Format) -> re.Pattern[str]:
     return fmt.memo["heading"]
 
 
+# What a heading may print before its number (Markdown marks, full-width ones too).
+_BEFORE_NUMBER = " \t\r\n\f\v\xa0\u2002\u2003\u2009\u3000#*＃＊"
+
+
+def _numbers(fmt: Format) -> set[str]:
+    """The first characters of the format's section numbers, as printed (full-width digits too)."""
+    if "heading-starts" not in fmt.memo:
+        starts = {s.number[:1] for s in fmt.sections}
+        fmt.memo["heading-starts"] = starts | {chr(ord(c) + 0xFEE0) for c in starts if c.isascii() and c.isalnum()}
+    return fmt.memo["heading-starts"]
+
+
 def heading_number(text: str, fmt: Format) -> tuple[str, str] | None:
     """('三', '收到和处理政府信息公开申请情况') when the text is that section's heading."""
+    if text.lstrip(_BEFORE_NUMBER)[:1] not in _numbers(fmt):
+        return None  # most lines: not even the number a heading starts with
     m = _heading(fmt).match(nfkc(text).replace("\n", ""))
     if not m or len(m["title"]) > _MAX_HEADING:
         return None

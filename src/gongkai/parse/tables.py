@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import takewhile
 
 from gongkai.document import Item, Paragraph, TextCell
 from gongkai.formats import Column, Row, Table
@@ -47,7 +48,7 @@ class LogicalRow:
     source: Provenance
     has_value_cells: bool = False  # the row printed value cells (possibly blank)
 
-    @property
+    @cached_property  # the labels are set when the row is made; only its values grow
     def label(self) -> str:
         return " ".join(c.text.replace("\n", "") for c in self.labels)
 
@@ -64,7 +65,13 @@ class TableRead:
 
 
 def _blank(cell: TextCell) -> bool:
-    return cell.span_copy or nfkc(cell.text).strip().replace(" ", "") in PLACEHOLDERS
+    return cell.span_copy or _placeholder(cell.text)
+
+
+@lru_cache(maxsize=4096)
+def _placeholder(text: str) -> bool:
+    """Whether a cell's text states nothing ("", "—", "/"); cell texts recur across reports."""
+    return nfkc(text).strip().replace(" ", "") in PLACEHOLDERS
 
 
 def logical_rows(items: list[Item], width: Callable[[LogicalRow], int] | None = None) -> list[LogicalRow]:
@@ -99,10 +106,17 @@ def _printed_count(cells: list[TextCell]) -> int:
     return sum(1 for c in cells if not _blank(c))
 
 
+# Row lists by the identities of their rows: hashing frozen rows field by field costs more than
+# matching. Holding each list keeps its rows alive, so an identity is never reused for another row.
+_ROW_LISTS: dict[tuple[int, ...], tuple[Row, ...]] = {}
+
+
 def match_row(label: str, rows: list[Row], taken: set[str]) -> Row | None:
     """The format row whose pattern recognises most of the label; an untaken one wins a tie."""
     best, best_score = None, (0, False)
-    for length, row in _candidates(normalize_label(label), tuple(rows)):
+    identity = tuple(map(id, rows))
+    _ROW_LISTS.setdefault(identity, tuple(rows))
+    for length, row in _candidates(normalize_label(label), identity):
         score = (length, row.key not in taken)
         if score > best_score:
             best, best_score = row, score
@@ -110,11 +124,11 @@ def match_row(label: str, rows: list[Row], taken: set[str]) -> Row | None:
 
 
 @lru_cache(maxsize=8192)
-def _candidates(normalized: str, rows: tuple[Row, ...]) -> list[tuple[int, Row]]:
+def _candidates(normalized: str, rows: tuple[int, ...]) -> list[tuple[int, Row]]:
     """(match length, row) for every row that recognises the label; labels recur across reports."""
     if not normalized:
         return []
-    return [(n, row) for row in rows if (n := row.match_length(normalized))]
+    return [(n, row) for row in _ROW_LISTS[rows] if (n := row.match_length(normalized))]
 
 
 # Money is stored in its column's unit; a figure printed in another is converted.
@@ -182,7 +196,11 @@ def _place(values: list[TextCell], columns: list[Column]) -> tuple[list[TextCell
     if len(values) == k:
         return list(values), None, set()
     if len(values) > k:
-        return values[-k:], f"本行印有 {len(values)} 个数，多于 {k} 列，取最后 {k} 个", set()
+        explained = _extra_figures(values, columns)
+        if explained is None:
+            return [None] * k, f"本行印有 {len(values)} 个数，多于 {k} 列，多出的数无法确定，本行未采用", set()
+        kept, why = explained
+        return kept, f"本行印有 {len(values)} 个数，多于 {k} 列，{why}", set()
     if not values:
         return [None] * k, None, set()
     placed: list[TextCell | None] = [None] * k
@@ -201,6 +219,32 @@ def _place(values: list[TextCell], columns: list[Column]) -> tuple[list[TextCell
     return placed, note + "，中间各列无法确定", set()
 
 
+def _extra_figures(values: list[TextCell], columns: list[Column]) -> tuple[list[TextCell], str] | None:
+    """The row's own figures when it prints more than it has columns, and why the others are not
+    its own: a row number or a year before them, a footnote or page number after them, or a
+    subtotal among them (法人或其他组织 小计) — whichever way of setting them aside makes the row add up
+    to its 总计, when every such way gives the same figures. None when none does, or the ways
+    disagree, or the row has no 总计 to add up to: taking some k of them would be a guess."""
+    k, extra = len(columns), len(values) - len(columns)
+    numbers = [parse_number(v.text) for v in values]
+    if columns[-1].role != "total" or any(n is None for n in numbers):
+        return None
+    ways: list[tuple[list[int], str]] = [
+        (list(range(extra, len(values))), f"前 {extra} 个数（序号、年份等）不属本行"),
+        (list(range(k)), f"后 {extra} 个数（注码、页码等）不属本行"),
+    ]
+    if extra == 1:  # a subtotal: a figure equal to the sum of two or more just before it
+        for i in range(2, len(values) - 1):
+            if any(numbers[i] == sum(numbers[j:i]) for j in range(i - 1)):  # type: ignore[arg-type]
+                ways.append(([j for j in range(len(values)) if j != i], f"第 {i + 1} 个数为前几列的小计，不属本行"))
+    holding = [(kept, why) for kept, why in ways
+               if abs(sum(numbers[j] for j in kept[:-1]) - numbers[kept[-1]]) < 1e-6]  # type: ignore[misc, operator]
+    if not holding or len({tuple(numbers[j] for j in kept) for kept, _ in holding}) != 1:
+        return None
+    kept, why = holding[0]
+    return [values[j] for j in kept], why + "（其余各数之和等于总计）"
+
+
 def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRead:
     """A table of rows × shared columns (table 三)."""
     read = TableRead()
@@ -215,7 +259,9 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
         row = match_row(lrow.label, rows, set(matched)) if lrow.has_value_cells else None
         if lrow.printed and context and (row is None or not printed_as(row.label, lrow.label)):
             # A label broken across lines: the fragments above complete it, and are what was printed.
-            joined = LogicalRow([c for lr in context[-3:] for c in lr.labels] + lrow.labels, lrow.values, lrow.source,
+            # Only lines without figures: a row that printed its own figures lends no label.
+            fragments = list(takewhile(lambda lr: not lr.printed, reversed(context)))[:3][::-1]
+            joined = LogicalRow([c for lr in fragments for c in lr.labels] + lrow.labels, lrow.values, lrow.source,
                                 lrow.has_value_cells)
             joined_row = match_row(joined.label, rows, set(matched))
             if joined_row is not None and (row is None or printed_as(joined_row.label, joined.label)):
@@ -249,9 +295,18 @@ def read_grid(table: Table, items: list[Item], anchored: bool = True) -> TableRe
         lrow, _ = matched[row.key]
         use = present
         values = _trim(lrow.values, len(use), span)
-        if len(values) == len(columns) and len(use) < len(columns):
-            use = columns  # a full row under a header that lost a label
-        placed, note, deduced = _place(values, use)
+        full = _trim(lrow.values, len(columns), span)
+        if len(use) < len(columns) and len(full) == len(columns) and (
+                len(values) == len(columns) or all(v.source.bbox for v in full)):
+            # A full row under a header that lost a label: every figure printed, or a cell drawn
+            # (a blank a page's layout shows, not a trailing tab) for every column.
+            use, values = columns, full
+        under = _under_labels(lrow.values, columns, header) if len(values) != len(use) or use != columns else None
+        if under is not None:
+            use, placed, note, deduced = columns, under, "按表头各列的位置取数", set()
+            values = [v for v in under if v is not None]
+        else:
+            placed, note, deduced = _place(values, use)
         read.seen.rows[row.key] = RowSeen(label=lrow.label, printed=len(values), expected=len(use),
                                               provenance=lrow.source)
         by_key = {col.key: (tc, i) for i, (col, tc) in enumerate(zip(use, placed, strict=False))}
@@ -344,24 +399,85 @@ class Header:
     columns: list[Column]  # the columns the header prints, in the format's order
     labels: dict[str, str]  # the text printed for each
     positions: dict[str, int]  # the grid column each is printed in, where the layout has a grid
+    cells: dict[str, TextCell] = field(default_factory=dict)  # the header cell each is printed in
 
 
 def _header(columns: list[Column], rows: list[LogicalRow]) -> Header:
     """The table's header, from the rows that are not the format's rows (all columns when it prints none)."""
     seen: dict[str, str] = {}
     positions: dict[str, int] = {}
+    where: dict[str, TextCell] = {}
     for lrow in rows:
-        cells = [(c.text, c.source.col) for c in lrow.labels]
+        cells = [(c.text, c) for c in lrow.labels]
         cells += [(t, None) for c in lrow.labels for t in c.text.split()]
-        for text, position in cells:
+        for text, cell in cells:
             normalized = normalize_label(text)
             for col in columns:
                 if col.key not in seen and col.pattern.fullmatch(normalized):
                     seen[col.key] = text.replace("\n", "")
-                    if position is not None:
-                        positions[col.key] = position
+                    if cell is not None:
+                        where[col.key] = cell
+                        if cell.source.col is not None:
+                            positions[col.key] = cell.source.col
     present = [c for c in columns if c.key in seen]
-    return Header(present, seen, positions) if len(present) >= 3 else Header(columns, {}, {})
+    return Header(present, seen, positions, where) if len(present) >= 3 else Header(columns, {}, {})
+
+
+def _under_labels(values: list[TextCell], columns: list[Column], header: Header) -> list[TextCell | None] | None:
+    """A row's cells set under the header labels they stand beneath (by their boxes' x-extents on a
+    page, else by the column of a table's grid). A column whose label was not read (wrapped, garbled) takes the cells
+    between the labels around it in the format's order, where exactly as many stand there as
+    columns are missing. None where the header or the row's layout does not settle every figure."""
+    anchors = [(j, header.cells[c.key]) for j, c in enumerate(columns) if c.key in header.cells]
+    cells = [v for v in values if not v.span_copy]
+    if len(anchors) < 2 or not cells:
+        return None
+    pages = {c.source.page for c in [*(a for _, a in anchors), *cells]}
+    if len(pages) == 1 and all(c.source.bbox for c in [*(a for _, a in anchors), *cells]):
+        # Positions on one page only: another page (a scan, a photo) may stand shifted or scaled.
+        def extent(c: TextCell) -> tuple[float, float]:
+            return c.source.bbox[0], c.source.bbox[2]  # type: ignore[index]
+    elif all(c.source.col is not None and c.source.table is not None for c in [*(a for _, a in anchors), *cells]):
+        # A table's grid (HTML, DOCX, a workbook). A text line's tab-separated pieces are none: a
+        # tab more or less shifts every piece after it.
+        def extent(c: TextCell) -> tuple[float, float]:
+            return c.source.col, c.source.col + 0.5  # type: ignore[operator, return-value]
+    else:
+        return None
+    spans = [(j, *extent(a)) for j, a in anchors]
+    if [j for j, *_ in sorted(spans, key=lambda s: s[1])] != [j for j, *_ in spans]:
+        return None  # labels out of the format's order
+    placed: list[TextCell | None] = [None] * len(columns)
+    between: list[TextCell] = []  # cells under no label since the last one under a label
+    last = -1  # the column of the last label a cell stood under
+
+    def settle(upto: int) -> bool:
+        gap = list(range(last + 1, upto))
+        printed = [c for c in between if not _blank(c)]
+        if len(between) == len(gap):
+            for j, c in zip(gap, between, strict=True):
+                placed[j] = c
+            return True
+        return not printed  # blanks only: the missing columns stay unknown
+
+    for cell in sorted(cells, key=lambda c: extent(c)[0]):
+        x0, x1 = extent(cell)
+        under = [j for j, a0, a1 in spans if x0 < a1 and a0 < x1]
+        if len(under) > 1:
+            return None
+        if not under:
+            between.append(cell)
+            continue
+        j = under[0]
+        if j <= last and not _blank(cell) and placed[j] is not None and not _blank(placed[j]):
+            return None  # two figures under one label
+        if j > last:
+            if not settle(j):
+                return None
+            between, last = [], j
+        if placed[j] is None or _blank(placed[j]):
+            placed[j] = cell
+    return placed if settle(len(columns)) else None
 
 
 def read_blocks(table: Table, items: list[Item], anchored: bool = True) -> TableRead:

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from gongkai.document import Document, Item, LoadError, TableRow
+from gongkai.document import Document, Item, LoadError, PageImage, TableRow
 from gongkai.read import limits
 from gongkai.read.page import MAX_PAGES, Glyph, PageContent, RuledGrid, append_page, page_items, usable
 from gongkai.text import parse_number
@@ -99,6 +99,7 @@ def read_pages(pages: list[tuple[str | None, bytes]], path: str | None = None) -
     from PIL import Image
 
     items: list[Item] = []
+    images: dict[int, PageImage] = {}
     previous: PageContent | None = None
     margins: set[str] = set()
     tables = 0
@@ -115,13 +116,15 @@ def read_pages(pages: list[tuple[str | None, bytes]], path: str | None = None) -
                 previous = content
                 tables += content.tables
                 margins |= content.margins
+                if content.image is not None:
+                    images[number] = content.image
         except LoadError as exc:
             raise LoadError(name, exc.problem) from exc
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             raise LoadError(name, f"图片文件已损坏，无法读取 (corrupt image: {exc})") from exc
     if not items:
         raise LoadError(path, "图片中未识别出文字 (no text recognised in the image)")
-    return Document(path=path, kind="ocr", items=items,
+    return Document(path=path, kind="ocr", items=items, page_images=images,
                     text="\n".join("\t".join(i.texts) if isinstance(i, TableRow) else i.text for i in items))
 
 
@@ -189,6 +192,8 @@ class RecognisedPage:
     glyphs: list[Glyph]
     grids: list[RuledGrid]
     height: float
+    image: bytes  # the page as read (PNG): where a doubtful figure is read again
+    text_height: float
 
 
 def recognise_page(rgb: np.ndarray) -> RecognisedPage | None:
@@ -215,14 +220,25 @@ def recognise_page(rgb: np.ndarray) -> RecognisedPage | None:
     for box in boxes:
         glyphs += _split(box, grids)
     glyphs += _missed(rgb, grids, glyphs, found.text_height)
-    return RecognisedPage(glyphs, grids, float(rgb.shape[0]))
+    return RecognisedPage(glyphs, grids, float(rgb.shape[0]), _png(rgb), found.text_height)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    import cv2
+
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]) if rgb.ndim == 3 else rgb)
+    return encoded.tobytes() if ok else b""
 
 
 def page_content(recognised: RecognisedPage | None, page: int, first_table: int, scale: float = 1.0,
                  furniture: Set[str] = frozenset()) -> PageContent:
     if recognised is None:
         return PageContent([])
-    return page_items(page, recognised.glyphs, recognised.grids, first_table, recognised.height, scale, value_text, furniture)
+    content = page_items(page, recognised.glyphs, recognised.grids, first_table, recognised.height, scale, value_text,
+                         furniture)
+    if content.tables and recognised.image:
+        content.image = PageImage(recognised.image, 1 / scale, recognised.text_height)
+    return content
 
 
 # --- pages recognised elsewhere ---------------------------------------------------------------------
@@ -290,25 +306,103 @@ def _missed(rgb: np.ndarray, grids: list[RuledGrid], glyphs: list[Glyph], text_h
             if anchor is not None:
                 taken.add(id(anchor))
     gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
-    inset = max(2, round(text_height / 8))  # what is left of a border, and anti-aliasing, along the edges
     out = []
     for grid in grids:
         anchors = {id(a): a for row in grid.pos for a in row if a is not None and id(a) not in taken}
         for anchor in anchors.values():
-            x0, top, x1, bottom = (round(v) for v in anchor.bbox)
-            area = gray[top + inset:bottom - inset, x0 + inset:x1 - inset]
-            if area.size == 0:
+            ink = _ink_box(gray, anchor.bbox, text_height)
+            if ink is None:
                 continue
-            ys, xs = np.nonzero(area < 128)
-            if len(ys) < 8 or ys.max() - ys.min() < text_height / 3:
-                continue  # empty, or a speck
-            pad = max(2, round(text_height / 4))
-            y0, y1 = max(0, top + inset + ys.min() - pad), top + inset + ys.max() + pad + 1
-            c0, c1 = max(0, x0 + inset + xs.min() - pad), x0 + inset + xs.max() + pad + 1
+            c0, y0, c1, y1 = ink
             text, score = _read_line(rgb[y0:y1, c0:c1])
             if text:
                 out.append(Glyph(text, float(c0), float(y0), float(c1), float(y1), confidence=score))
     return out
+
+
+def _ink_box(gray: np.ndarray, cell: tuple[float, float, float, float], text_height: float,
+             inset: int | None = None) -> tuple[int, int, int, int] | None:
+    """The ink inside a cell's box (x0, top, x1, bottom in pixels), padded; None when the cell is
+    empty or holds a speck. What is left of a border, and anti-aliasing, along the edges is passed
+    over (`inset`, by default an eighth of a character)."""
+    inset = max(2, round(text_height / 8)) if inset is None else inset
+    x0, top, x1, bottom = (max(0, round(v)) for v in cell)
+    area = gray[top + inset:bottom - inset, x0 + inset:x1 - inset]
+    if area.size == 0:
+        return None
+    ys, xs = np.nonzero(area < 128)
+    if len(ys) < 8 or ys.max() - ys.min() < text_height / 3:
+        return None
+    pad = max(2, round(text_height / 4))
+    return (max(0, x0 + inset + int(xs.min()) - pad), max(0, top + inset + int(ys.min()) - pad),
+            x0 + inset + int(xs.max()) + pad + 1, top + inset + int(ys.max()) + pad + 1)
+
+
+# --- reading a figure again -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str  # with OCR's digit confusions undone (value_text)
+    score: float
+    how: str  # which way the crop was prepared, in Chinese for the report's notes
+
+
+def _variants(crop: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """A figure's crop prepared the ways that undo what most often misleads the recogniser on a
+    whole page: the crop alone (the page's text detector cut a digit off, or joined a mark to it),
+    enlarged, smoothed (speckled or broken print), and with coloured marks left out (a reviewer's
+    pen tick; black print is dark in every channel)."""
+    import cv2
+
+    channels = crop.astype(np.int16)
+    ink_only = crop.copy()
+    ink_only[channels.max(axis=2) - channels.min(axis=2) > 60] = 255
+    return [
+        ("单独裁切", crop),
+        ("放大两倍", cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)),
+        ("平滑", cv2.GaussianBlur(crop, (3, 3), 0)),
+        ("去除彩色笔迹", ink_only),
+    ]
+
+
+def reread(image: PageImage, boxes: list[tuple[float, float, float, float]]) -> list[list[Reading]]:
+    """Each box of the page (in the page's units, as provenance gives them) read again on its own,
+    the ways _variants prepares it: the readings of each box, empty where it holds no ink."""
+    import cv2
+
+    decoded = cv2.imdecode(np.frombuffer(image.png, np.uint8), cv2.IMREAD_COLOR)
+    if decoded is None:
+        return [[] for _ in boxes]
+    rgb = np.ascontiguousarray(decoded[:, :, ::-1])
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    height = image.text_height
+    crops: list[list[tuple[str, np.ndarray]]] = []
+    for box in boxes:
+        x0, top, x1, bottom = (v * image.scale for v in box)
+        if bottom - top < 1.5 * height:
+            # A box about a line high is the text's own (a table without ruling lines): look around it.
+            pad = height / 2
+            ink = _ink_box(gray, (x0 - pad, top - pad, x1 + pad, bottom + pad), height, inset=0)
+        else:
+            ink = _ink_box(gray, (x0, top, x1, bottom), height)
+        crops.append(_variants(rgb[ink[1]:ink[3], ink[0]:ink[2]]) if ink is not None else [])
+    texts = iter(_read_lines([pixels for variants in crops for _, pixels in variants]))
+    return [[Reading(value_text(text), score, how) for how, _ in variants for text, score in [next(texts)] if text]
+            for variants in crops]
+
+
+def _read_lines(images: list[np.ndarray]) -> list[tuple[str, float]]:
+    """Lines of text recognised without detection, in one batch: (text, score) of each."""
+    if not images:
+        return []
+    ocr = engine()
+    with _engine_lock:
+        ocr.update_params(use_det=False, use_cls=False, use_rec=True, return_word_box=False, return_single_char_box=False)
+        result = ocr.recognize_txt([ocr.preprocess_img(np.ascontiguousarray(rgb[:, :, ::-1]))[0] for rgb in images])
+    found = [(str(text).strip(), float(score)) if text and float(score) >= MIN_SCORE else ("", 0.0)
+             for text, score in zip(result.txts or [], result.scores, strict=False)]
+    return found + [("", 0.0)] * (len(images) - len(found))
 
 
 def _read_line(rgb: np.ndarray) -> tuple[str, float]:

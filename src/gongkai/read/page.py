@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from gongkai.document import Item, Paragraph, TableRow, TextCell
+from gongkai.document import Item, PageImage, Paragraph, TableRow, TextCell
 from gongkai.model import Provenance
 from gongkai.text import is_value, parse_number
 
@@ -256,6 +256,7 @@ class PageContent:
     footers: list[tuple[str, Paragraph]] = field(default_factory=list)
     first_paragraph: Paragraph | None = None  # the paragraphs of `first` and `last`
     last_paragraph: Paragraph | None = None
+    image: PageImage | None = None  # the page as OCR read it, when it holds tables
 
 
 def page_items(page: int, glyphs: Iterable[Glyph], grids: list[RuledGrid], first_table: int, page_height: float,

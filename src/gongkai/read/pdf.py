@@ -27,7 +27,7 @@ import logging
 import os
 import re
 
-from gongkai.document import Document, Item, LoadError, Paragraph, TableRow
+from gongkai.document import Document, Item, LoadError, PageImage, Paragraph, TableRow
 from gongkai.read import limits
 from gongkai.read.page import MAX_PAGES, BBox, Glyph, PageContent, RuledGrid, append_page, page_items, usable
 
@@ -91,7 +91,7 @@ def read_pdf(data: bytes, path: str | None = None) -> Document:
         document.close()
     if not reader.items:
         raise LoadError(path, "PDF 中没有可读的文字 (no text in the PDF)")
-    return Document(path=path, kind=reader.kind, items=reader.items, text=_text(reader.items))
+    return Document(path=path, kind=reader.kind, items=reader.items, text=_text(reader.items), page_images=reader.images)
 
 
 def _open_pdfium(data: bytes, path: str | None):
@@ -198,6 +198,7 @@ class _PdfReader:
         self.ocr_runs = 0  # pages and pictures read by OCR
         self.text_pages = 0
         self.prepared: dict[int, tuple[object, float]] = {}  # page → (RecognisedPage, scale), see prepare()
+        self.images: dict[int, PageImage] = {}  # pages with tables read by OCR, to read a doubtful figure again
 
     @property
     def kind(self) -> str:
@@ -290,9 +291,14 @@ class _PdfReader:
 
         if regions is None and number in self.prepared:
             recognised, scale = self.prepared.pop(number)
-            return page_content(recognised, number, first_table, scale=1 / scale, furniture=self.margins)
-        image, scale = render_page(self.document, number, regions)
-        return ocr_image(image, number, first_table, scale=1 / scale, furniture=self.margins)
+            content = page_content(recognised, number, first_table, scale=1 / scale, furniture=self.margins)
+        else:
+            image, scale = render_page(self.document, number, regions)
+            content = ocr_image(image, number, first_table, scale=1 / scale, furniture=self.margins)
+        if content.image is not None:
+            content.image.regions = regions
+            self.images[number] = content.image
+        return content
 
 
 def render_page(document, number: int, regions: list[BBox] | None = None):

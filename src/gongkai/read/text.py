@@ -95,7 +95,11 @@ def read_text(text: str, path: str | None = None, kind: str = "text") -> Documen
         src = Provenance(line=i + 1, start=offsets[i], end=offsets[i] + len(line))
         if _PIPE_ROW.match(line):
             if not _PIPE_RULE.match(line):
-                emit(_pipe_row(line, i, offsets[i]))
+                row = _pipe_row(line, i, offsets[i])
+                if kind == "markdown":
+                    for cell in row.cells:
+                        cell.text = _unescape(cell.text)
+                emit(row)
         elif "\t" in line:
             emit(_split_row(line, i, offsets[i], "\t"))
         elif _PAGE_NUMBER.match(line):
@@ -103,7 +107,8 @@ def read_text(text: str, path: str | None = None, kind: str = "text") -> Documen
         elif (row := _spaced_row(line, i, offsets[i])) is not None:
             emit(row)
         else:
-            emit(Paragraph(text=_strip_markdown(line), source=src))
+            words = _strip_markdown(line)
+            emit(Paragraph(text=_unescape(words) if kind == "markdown" else words, source=src))
         i += 1
     return Document(path=path, kind=kind, items=items, text=text)
 
@@ -148,13 +153,12 @@ def _read_one_cell_row(lines: list[str], offsets: list[int], i: int) -> tuple[Ta
 
 
 def _split_row(line: str, i: int, offset: int, sep: str) -> TableRow:
-    cells, pos = [], 0
-    for part in line.split(sep):
-        lead = len(part) - len(part.lstrip())
-        start = offset + pos + lead
-        cells.append(TextCell(part.strip(), Provenance(line=i + 1, start=start, end=start + len(part.strip()),
-                                                       col=len(cells))))
-        pos += len(part) + len(sep)
+    cells, pos, step = [], offset, len(sep)
+    for col, part in enumerate(line.split(sep)):
+        text = part.strip()
+        start = pos + (part.index(text[0]) if text else 0)
+        cells.append(TextCell(text, Provenance(line=i + 1, start=start, end=start + len(text), col=col)))
+        pos += len(part) + step
     return TableRow(cells=cells, table=0, source=Provenance(line=i + 1, start=offset, end=offset + len(line)))
 
 
@@ -197,6 +201,14 @@ def _spaced_row(line: str, i: int, offset: int) -> TableRow | None:
         cells.append(TextCell(line[start:end], Provenance(line=i + 1, start=offset + start, end=offset + end,
                                                           col=len(cells))))
     return TableRow(cells=cells, table=0, source=Provenance(line=i + 1, start=offset, end=offset + len(line)))
+
+
+# Markdown's backslash escapes of ASCII punctuation (CommonMark): `西峡\[县\]` is 西峡[县].
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text)
 
 
 def _strip_markdown(line: str) -> str:

@@ -52,7 +52,8 @@ def _set_fonts(r_pr: etree._Element, east_asia: str, latin: str = LATIN_FONT) ->
     fonts.set(qn("w:eastAsia"), east_asia)
 
 
-def _style_fonts(style: BaseStyle, east_asia: str, size: Pt, bold: bool = False) -> None:
+def style_fonts(style: BaseStyle, east_asia: str, size: Pt, bold: bool = False) -> None:
+    """A style in the official fonts, in black, marked Simplified Chinese."""
     style.font.size = size
     style.font.bold = bold
     style.font.color.rgb = RGBColor(0, 0, 0)
@@ -67,17 +68,18 @@ def _style_fonts(style: BaseStyle, east_asia: str, size: Pt, bold: bool = False)
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _run(run: Run, east_asia: str) -> Run:
+def run_fonts(run: Run, east_asia: str) -> Run:
+    """A run in the given CJK font (and the Latin one): the same fonts in every viewer."""
     _set_fonts(run._r.get_or_add_rPr(), east_asia)
     return run
 
 
 def _add_run(paragraph, text: str, east_asia: str) -> Run:
     """A run of text from the report: characters XML cannot hold dropped, the rest as written."""
-    return _run(paragraph.add_run(printable(text)), east_asia)
+    return run_fonts(paragraph.add_run(printable(text)), east_asia)
 
 
-def _declare_alternate_fonts(document) -> None:
+def declare_alternate_fonts(document) -> None:
     """Add the CJK fonts to word/fontTable.xml with their free alternates (w:altName)."""
     part = next((p for p in document.part.package.iter_parts() if p.partname.endswith("/fontTable.xml")), None)
     if part is None:
@@ -163,10 +165,10 @@ def render_docx(report: Report) -> bytes:
     section.page_width, section.page_height = _PAGE_WIDTH, _PAGE_HEIGHT
     section.top_margin = section.bottom_margin = _MARGIN_TOP
     section.left_margin = section.right_margin = _MARGIN_SIDE
-    _style_fonts(document.styles["Normal"], BODY_FONT, Pt(14))
-    _style_fonts(document.styles["Title"], TITLE_FONT, Pt(20), bold=True)
-    _style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(15))
-    _declare_alternate_fonts(document)
+    style_fonts(document.styles["Normal"], BODY_FONT, Pt(14))
+    style_fonts(document.styles["Title"], TITLE_FONT, Pt(20), bold=True)
+    style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(15))
+    declare_alternate_fonts(document)
     # Word's document properties hold at most 255 characters.
     document.core_properties.title = printable(title)[:255]
     document.core_properties.author = printable(report.agency or "")[:255]

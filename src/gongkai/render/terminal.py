@@ -85,8 +85,8 @@ def print_report(report: Report, console: Console | None = None) -> None:
     heading = f"{report.agency or '（单位不详）'} {report.year or ''} 年 · 格式 {fmt.id} · {report.source or ''}"
     console.rule(Text(heading))
     for table in fmt.tables:
-        layout = report.tables.get(table.key)
-        found = "" if layout is None or layout.found else "（未找到）"
+        seen = report.tables.get(table.key)
+        found = "" if seen is None or seen.found else "（未找到）"
         for placed, figure_rows in _sections(table_grid(table, report, fmt)):
             console.print(*section_table(placed, figure_rows, f"表{table.number} {table.title}{found}"), sep="\n")
     for note in report.notes:

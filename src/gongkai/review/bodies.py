@@ -222,33 +222,50 @@ def body(conn: Connection, name: str) -> dict[str, Any]:
 
 
 def body_tree(conn: Connection, under: str | None = None) -> list[dict[str, Any]]:
-    """The bodies as a forest (each with its children), under a body or region if given."""
-    rows = conn.execute(select(bodies).order_by(bodies.c.region_code, bodies.c.name)).all()
-    names = {r.id: r.name for r in rows}
+    """The bodies as a forest (each with its children), under a body or region if given. Only the
+    bodies shown are read and described (a region of a national tree is a small part of it)."""
+    if under is None:
+        rows = conn.execute(select(bodies)).all()
+    else:
+        named = conn.scalar(select(bodies.c.id).where(bodies.c.name == under))
+        if named is not None:
+            inside = descendants(conn, named)
+        else:
+            prefix = region.region_prefix(under)
+            if prefix is None:
+                raise ReviewError(f"{under}：既不是库中的单位，也不是可识别的地区")
+            placed = conn.scalars(select(bodies.c.id).where(bodies.c.region_code.startswith(prefix, autoescape=True)))
+            inside = descendants(conn, *placed)  # with everything under them, wherever it is placed
+        rows = _rows(conn, bodies.c.id, inside)
+    shown = {r.id for r in rows}
+    parents = {r.parent_id for r in rows if r.parent_id is not None and r.parent_id not in shown}
+    names = {r.id: r.name for r in rows} | {r.id: r.name for r in _rows(conn, bodies.c.id, parents)}
+    rows.sort(key=lambda r: (r.region_code or "", r.name))
     nodes = {r.id: {**_describe(r, names), "children": []} for r in rows}
     roots = []
     for r in rows:
         (nodes[r.parent_id]["children"] if r.parent_id in nodes else roots).append(nodes[r.id])
-    if under is None:
-        return roots
-    by_name = [n for n in nodes.values() if n["name"] == under]
-    if by_name:
-        return by_name
-    prefix = region.region_prefix(under)
-    if prefix is None:
-        raise ReviewError(f"{under}：既不是库中的单位，也不是可识别的地区")
-    inside = {r.id for r in rows if (r.region_code or "").startswith(prefix)}
-    return [nodes[r.id] for r in rows if r.id in inside and r.parent_id not in inside]
+    return roots
 
 
-def descendants(conn: Connection, body_id: int) -> list[int]:
-    """The body and every body under it."""
+def _rows(conn: Connection, column: Any, values: Any) -> list[Any]:
+    """The bodies whose column is one of values, in chunks a statement's parameters can hold."""
+    wanted = sorted(set(values))
+    return [r for i in range(0, len(wanted), 5000)
+            for r in conn.execute(select(bodies).where(column.in_(wanted[i:i + 5000]))).all()]
+
+
+def descendants(conn: Connection, *body_ids: int) -> list[int]:
+    """The bodies and every body under them."""
     children: dict[int | None, list[int]] = {}
-    for row in conn.execute(select(bodies.c.id, bodies.c.parent_id)):
+    for row in conn.execute(select(bodies.c.id, bodies.c.parent_id).where(bodies.c.parent_id.is_not(None))):
         children.setdefault(row.parent_id, []).append(row.id)
-    out, stack = [], [body_id]
+    out, seen, stack = [], set(body_ids), list(body_ids)
     while stack:
         current = stack.pop()
         out.append(current)
-        stack.extend(children.get(current, []))
+        for child in children.get(current, []):
+            if child not in seen:  # a tree has no cycles; an edited one is refused them, but never loop
+                seen.add(child)
+                stack.append(child)
     return out

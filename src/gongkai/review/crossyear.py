@@ -7,12 +7,22 @@ from sqlalchemy import Connection, select
 
 from gongkai.formats import load_format
 from gongkai.review import outcomes as outcome_store
+from gongkai.review.common import counted_report, report_meta
 from gongkai.store.query import load_report
 from gongkai.store.schema import filings, report_versions
 
 
 def cross_year_rules(format_id: str) -> set[str]:
     return {rule.id for rule in load_format(format_id).rules if rule.cross_year}
+
+
+def earlier_report(conn: Connection, report_id: int) -> int | None:
+    """The counted report of the same body for the year before (None: not in the corpus)."""
+    meta = report_meta(conn, report_id)
+    if meta.body_id is None or meta.year is None:
+        return None
+    filing_id = conn.scalar(select(filings.c.id).where(filings.c.body_id == meta.body_id, filings.c.year == meta.year - 1))
+    return None if filing_id is None else counted_report(conn, filing_id)
 
 
 def pair_years(conn: Connection, filing_ids: set[int]) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 from gongkai.formats import all_formats, match_keys
 from gongkai.model import outcome_fingerprint
 from gongkai.review import outcomes as outcome_store
+from gongkai.review.common import collector_paused
 from gongkai.store.query import cell_values, label_for
 from gongkai.store.records import typed_value
 from gongkai.store.schema import bodies, filings, report_versions, reports
@@ -55,12 +56,14 @@ def outcome_row(rule: str, status: str, message: str, cells: list[str], values: 
 
 
 def evaluate_parent(parent: str, metrics: tuple[str, ...], own: dict[str, Any], children: list[str],
-                    reports_of: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+                    reports_of: dict[str, dict[str, Any] | None],
+                    labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The outcome rows of one parent for one year: H-missing, then H-sum per metric.
 
-    own: the parent's figures; reports_of: each child's figures, None when its report is missing."""
+    own: the parent's figures; reports_of: each child's figures, None when its report is missing;
+    labels: the metrics' labels (label_for), where the caller has looked them up once for every parent."""
     missing = [c for c in children if reports_of.get(c) is None]
-    reported = [c for c in children if reports_of.get(c) is not None]
+    reported = [(c, figures) for c in children if (figures := reports_of.get(c)) is not None]
     out = [outcome_row("H-missing", "failed" if missing else "passed",
                        f"{parent}的下级单位中 {len(missing)} 家未报送：{'、'.join(missing)}" if missing
                        else f"{parent}的 {len(children)} 家下级单位均已报送",
@@ -70,20 +73,20 @@ def evaluate_parent(parent: str, metrics: tuple[str, ...], own: dict[str, Any], 
         if key not in own:
             continue  # a metric the parent's format does not have
         left = own[key]
-        child_values = {c: reports_of[c].get(key) for c in reported}  # type: ignore[union-attr]
-        unstated = [c for c, v in child_values.items() if v is None]
-        label = label_for(key)
+        child_values = [(c, figures.get(key)) for c, figures in reported]
+        unstated = [c for c, v in child_values if v is None]
+        label = labels[key] if labels is not None else label_for(key)
         if left is None or unstated:
             who = "本单位" if left is None else "、".join(unstated)
             out.append(outcome_row("H-sum", "not_assessable", f"{label}：{who}未填报，无法与下级合计比对", [key],
                                    {key: left, **{f"{c}:{key}": None for c in unstated}}))
             continue
-        right = typed_value(sum(v for v in child_values.values() if v is not None))
+        right = typed_value(sum(v for _, v in child_values))
         delta = typed_value(left - right)
         if _close(left, right):
             status, message = "passed", f"{label}：{parent} {left} 等于下级合计 {right}"
         else:
-            detail = "＋".join(f"{c} {v}" for c, v in child_values.items()) or "无"
+            detail = "＋".join(f"{c} {v}" for c, v in child_values) or "无"
             status = "uncertain" if missing else "failed"
             message = f"{label}：{parent} {left} {'≠' if missing else '不等于'}已报送下级合计 {right}（{detail}），相差 {delta}"
             if missing:
@@ -98,6 +101,11 @@ def check_hierarchy(conn: Connection, year: int | None = None, every_parent: boo
     """Run the hierarchy rules for a year (or every year) and store their outcomes on each parent's
     counted report. Returns one dict per outcome: parent, year, report_id, and the outcome's fields
     (left, right and delta for a sum, missing children listed)."""
+    with collector_paused():
+        return _check_hierarchy(conn, year, every_parent)
+
+
+def _check_hierarchy(conn: Connection, year: int | None, every_parent: bool) -> list[dict[str, Any]]:
     tree = conn.execute(select(bodies.c.id, bodies.c.name, bodies.c.parent_id, bodies.c.sums_children)).all()
     names = {b.id: b.name for b in tree}
     children: dict[int, list[int]] = {}
@@ -120,6 +128,7 @@ def check_hierarchy(conn: Connection, year: int | None = None, every_parent: boo
         figures.setdefault(report_id, {})[key] = typed_value(value)
     formats = dict(conn.execute(select(reports.c.id, reports.c.format).where(reports.c.id.in_(ids))).all())
     years = sorted({y for _, y in report_of})
+    labels = {key: label_for(key) for key in metrics}
     by_report: dict[int, list[dict[str, Any]]] = {}
     out: list[dict[str, Any]] = []
     for y in years:
@@ -131,9 +140,9 @@ def check_hierarchy(conn: Connection, year: int | None = None, every_parent: boo
             keys = _format_keys(formats.get(report_id))
             own = {k: own.get(k) for k in metrics if k in keys}
             kids = [names[c] for c in children[parent]]
-            reports_of = {names[c]: (figures.get(report_of[(c, y)], {}) if (c, y) in report_of else None)
+            reports_of = {names[c]: (None if (child := report_of.get((c, y))) is None else figures.get(child, {}))
                           for c in children[parent]}
-            rows = by_report[report_id] = evaluate_parent(names[parent], metrics, own, kids, reports_of)
+            rows = by_report[report_id] = evaluate_parent(names[parent], metrics, own, kids, reports_of, labels)
             missing = rows[0]["related"]["missing"]
             for row in rows:
                 item = {"parent": names[parent], "year": y, "report_id": report_id, "rule": row["rule"],

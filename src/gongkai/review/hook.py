@@ -1,6 +1,7 @@
-"""What ingest and reparse call once a batch of reports is written (in the batch's transaction):
-their own outcomes stored, each made a version of its filing (单位@年度), the counted version and
-the versions' disagreements decided, and consecutive years paired for the cross-year rules."""
+"""The hook the CLI and the web app give ingest and reparse (`after_write=`), called once a batch
+of reports is written (in the batch's transaction): their own outcomes stored, each made a version
+of its filing (单位@年度), the counted version and the versions' disagreements decided, and
+consecutive years paired for the cross-year rules."""
 
 from __future__ import annotations
 

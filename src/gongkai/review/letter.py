@@ -17,12 +17,12 @@ from sqlalchemy import Connection, func, select
 
 from gongkai.formats import load_format
 from gongkai.model import Finding
-from gongkai.render.docx import BODY_FONT, HEADING_FONT, TITLE_FONT, _declare_alternate_fonts, _run, _style_fonts
+from gongkai.render.docx import BODY_FONT, HEADING_FONT, TITLE_FONT, declare_alternate_fonts, run_fonts, style_fonts
 from gongkai.review.bodies import descendants
 from gongkai.review.common import STATE_NAMES, ReviewError, report_meta
 from gongkai.review.outcomes import confirmed_findings, report_outcomes
 from gongkai.store.region import full_name, region_prefix
-from gongkai.store.schema import bodies, documents, filings, report_versions, submission_events
+from gongkai.store.schema import bodies, documents, filings, outcomes, report_versions, submission_events
 
 LETTER_COLUMNS = ("序号", "规则", "表格", "行", "列", "应为", "实为", "位置", "说明")
 # Widths in mm on an A4 page with 25 mm margins (160 mm): rule ids must not wrap.
@@ -73,10 +73,10 @@ def letter_docx(conn: Connection, report_ids: list[int], sender: str = "政务�
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(25)
-    _style_fonts(document.styles["Normal"], BODY_FONT, Pt(12))
-    _style_fonts(document.styles["Title"], TITLE_FONT, Pt(18), bold=True)
-    _style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(14))
-    _declare_alternate_fonts(document)
+    style_fonts(document.styles["Normal"], BODY_FONT, Pt(12))
+    style_fonts(document.styles["Title"], TITLE_FONT, Pt(18), bold=True)
+    style_fonts(document.styles["Heading 1"], HEADING_FONT, Pt(14))
+    declare_alternate_fonts(document)
     document.core_properties.title = "政府信息公开工作年度报告审核意见"
     for index, report_id in enumerate(report_ids):
         meta = report_meta(conn, report_id)
@@ -85,14 +85,14 @@ def letter_docx(conn: Connection, report_ids: list[int], sender: str = "政务�
             document.add_page_break()
         title = document.add_paragraph(style="Title")
         title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _run(title.add_run(f"关于{meta.agency}{meta.year}年政府信息公开工作年度报告的审核意见"), TITLE_FONT)
-        _run(document.add_paragraph().add_run(f"{meta.agency}："), BODY_FONT)
+        run_fonts(title.add_run(f"关于{meta.agency}{meta.year}年政府信息公开工作年度报告的审核意见"), TITLE_FONT)
+        run_fonts(document.add_paragraph().add_run(f"{meta.agency}："), BODY_FONT)
         body = document.add_paragraph()
         body.paragraph_format.first_line_indent = Pt(24)
         intro = (f"经审核，你单位{meta.year}年政府信息公开工作年度报告存在以下 {len(rows)} 处问题，请对照《中华人民共和国政府信息"
                  "公开工作年度报告格式》逐项核实更正后重新报送。" if rows else
                  f"经审核，你单位{meta.year}年政府信息公开工作年度报告未发现需要更正的问题。")
-        _run(body.add_run(intro), BODY_FONT)
+        run_fonts(body.add_run(intro), BODY_FONT)
         if rows:
             table = document.add_table(rows=1, cols=len(LETTER_COLUMNS))
             table.style = "Table Grid"
@@ -101,11 +101,11 @@ def letter_docx(conn: Connection, report_ids: list[int], sender: str = "政务�
                 cells = table.rows[0].cells if values is LETTER_COLUMNS else table.add_row().cells
                 for cell, value, width in zip(cells, values, _WIDTHS, strict=True):
                     cell.width = Mm(width)
-                    run = _run(cell.paragraphs[0].add_run(value), font)
+                    run = run_fonts(cell.paragraphs[0].add_run(value), font)
                     run.font.size = Pt(9)
         closing = document.add_paragraph()
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        _run(closing.add_run(f"{sender}\n{date.today():%Y年%m月%d日}"), BODY_FONT)
+        run_fonts(closing.add_run(f"{sender}\n{date.today():%Y年%m月%d日}"), BODY_FONT)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -140,16 +140,18 @@ def region_reports(conn: Connection, region_text: str, year: int) -> list[int]:
     return [r["report_id"] for r in region_summary(conn, region_text, year) if r["report_id"] is not None]
 
 
-def _bodies_in(conn: Connection, region_text: str) -> list[Any]:
-    rows = conn.execute(select(bodies).order_by(bodies.c.region_code, bodies.c.name)).all()
-    named = next((r for r in rows if r.name == region_text), None)
+def _bodies_in(conn: Connection, region_text: str | None) -> list[Any]:
+    ordered = select(bodies).order_by(bodies.c.region_code, bodies.c.name)
+    if region_text is None:  # every body (an administrator's whole corpus)
+        return conn.execute(ordered).all()
+    named = conn.scalar(select(bodies.c.id).where(bodies.c.name == region_text))
     if named is not None:
-        inside = set(descendants(conn, named.id))
-        return [r for r in rows if r.id in inside]
+        inside = set(descendants(conn, named))
+        return [r for r in conn.execute(ordered).all() if r.id in inside]
     prefix = region_prefix(region_text)
     if prefix is None:
         raise ReviewError(f"{region_text}：既不是库中的单位，也不是可识别的地区")
-    return [r for r in rows if (r.region_code or "").startswith(prefix)]
+    return conn.execute(ordered.where(bodies.c.region_code.startswith(prefix, autoescape=True))).all()
 
 
 def deadline(kind: str, year: int) -> date:
@@ -157,25 +159,37 @@ def deadline(kind: str, year: int) -> date:
     return date(year + 1, 3, 31) if kind == "government" else date(year + 1, 1, 31)
 
 
-def region_summary(conn: Connection, region_text: str, year: int, today: date | None = None) -> list[dict[str, Any]]:
-    """Per body of the region: reported or not, when, late or not, and its problems (failed outcomes:
-    confirmed, open, dismissed)."""
+def region_summary(conn: Connection, region_text: str | None, year: int, today: date | None = None) -> list[dict[str, Any]]:
+    """Per body of the region (None: every body): reported or not, when, late or not, and its problems (failed outcomes:
+    confirmed, open, dismissed). A few queries for the whole region, whatever its size (a province has thousands
+    of bodies); the review state of a report's failures is read only for the reports that have any."""
     today = today or datetime.now(UTC).date()
+    of_year = select(filings.c.id).where(filings.c.year == year)
+    filed = {row.body_id: row for row in conn.execute(select(filings.c.id, filings.c.body_id, filings.c.state)
+                                                      .where(filings.c.year == year))}
+    counted = dict(conn.execute(select(report_versions.c.filing_id, report_versions.c.report_id)
+                                .where(report_versions.c.counted, report_versions.c.filing_id.in_(of_year))).all())
+    submitted = dict(conn.execute(select(submission_events.c.filing_id, func.min(submission_events.c.at))
+                                  .where(submission_events.c.to_state == "submitted", submission_events.c.filing_id.in_(of_year))
+                                  .group_by(submission_events.c.filing_id)).all())
+    ingested = dict(conn.execute(select(report_versions.c.filing_id, func.min(documents.c.ingested_at))
+                                 .join(documents, documents.c.id == report_versions.c.document_id)
+                                 .where(report_versions.c.filing_id.in_(of_year)).group_by(report_versions.c.filing_id)).all())
+    members = _bodies_in(conn, region_text)
+    # Only the region's reports are looked into (a report's outcomes are many: scan no others).
+    ids = [counted[filed[b.id].id] for b in members if b.id in filed and filed[b.id].id in counted]
+    with_failures: set[int] = set()
+    for chunk in range(0, len(ids), 500):
+        with_failures.update(conn.scalars(select(outcomes.c.report_id).distinct().where(
+            outcomes.c.status == "failed", outcomes.c.report_id.in_(ids[chunk:chunk + 500]))))
     out = []
-    for body in _bodies_in(conn, region_text):
-        filing = conn.execute(select(filings).where(filings.c.body_id == body.id, filings.c.year == year)).one_or_none()
-        report_id = reported = None
-        if filing is not None:
-            report_id = conn.scalar(select(report_versions.c.report_id)
-                                    .where(report_versions.c.filing_id == filing.id, report_versions.c.counted))
-            submitted = conn.scalar(select(func.min(submission_events.c.at))
-                                    .where(submission_events.c.filing_id == filing.id, submission_events.c.to_state == "submitted"))
-            reported = submitted or conn.scalar(select(func.min(documents.c.ingested_at))
-                                                .join(report_versions, report_versions.c.document_id == documents.c.id)
-                                                .where(report_versions.c.filing_id == filing.id))
+    for body in members:
+        filing = filed.get(body.id)
+        report_id = counted.get(filing.id) if filing is not None else None
+        reported = (submitted.get(filing.id) or ingested.get(filing.id)) if filing is not None else None
         due = deadline(body.kind, year)
         late = (reported.date() > due) if reported else today > due
-        failed = report_outcomes(conn, report_id, {"failed"}) if report_id else []
+        failed = report_outcomes(conn, report_id, {"failed"}) if report_id in with_failures else []
         out.append({"body": body.name, "region": full_name(body.region_code) if body.region_code else None,
                     "kind": body.kind, "report_id": report_id, "reported": reported.isoformat() if reported else None,
                     "deadline": due.isoformat(), "late": late,

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Dialect, Table, delete, insert, select
 
-from gongkai.model import Finding, Outcome, Provenance, Report
+from gongkai.model import Finding, Outcome, Provenance, Report, json_encoder
 from gongkai.review.common import ReviewError, filing_of, now, require_reason, require_user
-from gongkai.store.records import provenance_from, provenance_json
+from gongkai.store.records import outcome_rows, provenance_from
 from gongkai.store.schema import decisions, findings, outcomes
 
 STATUS_NAMES = {"passed": "通过", "failed": "不通过", "uncertain": "存疑", "not_assessable": "无法判断"}
@@ -38,18 +39,6 @@ def evaluator() -> Any:
     return evaluate
 
 
-def outcome_rows(items: list[Outcome], scope: str, related: Any = None) -> list[dict[str, Any]]:
-    rows = []
-    for o in items:
-        data = o.model_dump(mode="json")
-        rows.append({"scope": scope, "rule": o.rule, "status": o.status, "severity": o.severity, "message": o.message,
-                     "cells": data["cells"] or None, "values": data["values"] or None, "expected": data["expected"],
-                     "found": data["found"], "reading": o.reading,
-                     "locations": [provenance_json(p) for p in o.locations] or None, "related": related,
-                     "fingerprint": o.fingerprint()})
-    return rows
-
-
 def evaluate_rows(report: Report) -> list[dict[str, Any]] | None:
     """The report's own outcomes as rows (run where the report is parsed); None without evaluate."""
     evaluate = evaluator()
@@ -67,24 +56,31 @@ def store_many(conn: Connection, scope: str, by_report: dict[int, list[dict[str,
     if not ids:
         return
     conn.execute(delete(outcomes).where(outcomes.c.report_id.in_(ids), outcomes.c.scope == scope))
-    rows = [{"report_id": report_id, **row} for report_id, items in by_report.items() for row in items]
-    insert_rows(conn, outcomes, rows)
+    rows = [row for items in by_report.values() for row in items]
+    report_ids = [report_id for report_id, items in by_report.items() for _ in items]
+    insert_rows(conn, outcomes, rows, report_id=report_ids)
     prefix = SCOPE_PREFIXES.get(scope)
     if prefix:
         conn.execute(delete(findings).where(findings.c.report_id.in_(ids), findings.c.rule.startswith(prefix)))
-        insert_rows(conn, findings, [{**row, "message": row["message"] or "", "inferred": None}
-                                     for row in rows if row["status"] == "failed"])
+        insert_rows(conn, findings, [{**row, "report_id": report_id, "message": row["message"] or "", "inferred": None}
+                                     for report_id, row in zip(report_ids, rows, strict=True)
+                                     if row["status"] == "failed"])
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_ENCODE = json_encoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _json(value: Any) -> str | None:
-    if value is None:
-        return None
+def _json(value: Any) -> str:
     if type(value) is int:
         return str(value)
-    return _ENCODER.encode(value)
+    if type(value) is list and all(type(item) is str for item in value):
+        return _json_keys(tuple(value))  # cells: the same few keys in row after row
+    return _ENCODE(value)
+
+
+@lru_cache(maxsize=4096)
+def _json_keys(keys: tuple[str, ...]) -> str:
+    return _ENCODE(list(keys))
 
 
 @cache
@@ -94,20 +90,28 @@ def _insert_statement(table: Table, dialect: Dialect) -> tuple[str, tuple[str, .
     return compiled.string, tuple(compiled.positiontup) if compiled.positional else tuple(columns)
 
 
-def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts with every column but id) through the driver, JSON columns serialised here
-    once: SQLAlchemy's per-row type processing costs more than the statement when a hierarchy check
-    writes tens of thousands of outcomes."""
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], **columns: list[Any]) -> None:
+    """Insert rows (dicts with every column but id; `columns`: whole columns given apart, one value per
+    row) through the driver, column by column, JSON columns serialised here once: SQLAlchemy's per-row
+    type processing costs more than the statement when a hierarchy check writes tens of thousands."""
     if not rows:
         return
     statement, names = _insert_statement(table, conn.dialect)
-    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    convert = [(name, _json if name in as_json else None) for name in names]
-    params = [tuple(f(row.get(n)) if f else row.get(n) for n, f in convert) for row in rows]
+    as_json = _json_columns(table)
+    data = []
+    for name in names:
+        values = columns[name] if name in columns else list(map(dict.get, rows, repeat(name)))
+        data.append([None if v is None else _json(v) for v in values] if name in as_json else values)
+    params = list(zip(*data, strict=True))
     if conn.dialect.paramstyle in ("named", "pyformat"):
         conn.exec_driver_sql(statement, [dict(zip(names, p, strict=True)) for p in params])
     else:
         conn.exec_driver_sql(statement, params)
+
+
+@cache
+def _json_columns(table: Table) -> frozenset[str]:
+    return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
 
 
 def as_outcome(row: Any) -> Outcome:

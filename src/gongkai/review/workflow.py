@@ -16,10 +16,11 @@ _MOVES = {"submit": ({"draft", "returned"}, "submitted"), "return": ({"submitted
           "accept": ({"submitted"}, "accepted")}
 
 
-def blocking(conn: Connection, report_id: int) -> list[dict[str, Any]]:
+def blocking(conn: Connection, report_id: int, outcomes: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """What stops a submission: error-level failures not dismissed by a reviewer (the checker's
-    findings where no outcomes are stored)."""
-    items = report_outcomes(conn, report_id, {"failed"})
+    findings where no outcomes are stored). outcomes: the report's report_outcomes, when read already."""
+    items = [i for i in (report_outcomes(conn, report_id, {"failed"}) if outcomes is None else outcomes)
+             if i["status"] == "failed"]
     if items:
         return [i for i in items if i["severity"] == "error" and i["review"] != "dismissed"]
     if conn.scalar(select(findings.c.id).where(findings.c.report_id == report_id).limit(1)) is None:
@@ -80,3 +81,11 @@ def events(conn: Connection, report_id: int) -> list[dict[str, Any]]:
 
 def state(conn: Connection, report_id: int) -> str:
     return conn.scalar(select(filings.c.state).where(filings.c.id == filing_of(conn, report_id)))
+
+
+def returned_letter(conn: Connection, report_id: int) -> bytes | None:
+    """The letter sent with the latest return of the report's 单位@年度 (None: never returned)."""
+    return conn.scalar(select(submission_events.c.letter)
+                       .where(submission_events.c.filing_id == filing_of(conn, report_id),
+                              submission_events.c.to_state == "returned")
+                       .order_by(submission_events.c.id.desc()).limit(1))

@@ -39,6 +39,7 @@ from gongkai.store import worker
 from gongkai.store.ingest import (
     WORKER_DIED,
     Advance,
+    AfterWrite,
     Job,
     Problem,
     Source,
@@ -278,10 +279,11 @@ Task = Callable[[list[tuple[str, bytes | str, bool]], frozenset[str]], list[dict
 
 def run_on_cluster(engine: Engine, client: Any, items: Iterable[Item], summary: Summary, *,
                    known: frozenset[str] = frozenset(), on_problem: Problem | None = None,
-                   on_advance: Advance | None = None, task: Task = run_items) -> Summary:
+                   on_advance: Advance | None = None, task: Task = run_items,
+                   after_write: AfterWrite | None = None) -> Summary:
     """Send the items to the cluster in batches and store the results with one Writer, as
-    `ingest.run`. `task` is what a worker runs on a batch."""
-    writer = Writer(engine, summary, on_problem=on_problem)
+    `ingest.run`. `task` is what a worker runs on a batch; `after_write`, what follows each batch written."""
+    writer = Writer(engine, summary, on_problem=on_problem, after_write=after_write)
     seen: set[str] = set()
     start = time.monotonic()
     known_future = client.scatter([known], broadcast=True)[0] if known else frozenset()
@@ -424,7 +426,8 @@ def _check_database(engine: Engine, address: str) -> None:
 def ingest_on_cluster(engine: Engine, paths: Iterable[str | os.PathLike[str]], address: str, *,
                       follow_links: bool = False, on_problem: Problem | None = None,
                       on_advance: Advance | None = None, on_total: Callable[[int], None] | None = None,
-                      exclude: Iterable[Path] = (), task: Task = run_items) -> Summary:
+                      exclude: Iterable[Path] = (), task: Task = run_items,
+                      after_write: AfterWrite | None = None) -> Summary:
     """`ingest.ingest` on the cluster at `address` (tcp://… or local:N)."""
     _check_database(engine, address)
     paths = [str(p) for p in paths]
@@ -444,7 +447,8 @@ def ingest_on_cluster(engine: Engine, paths: Iterable[str | os.PathLike[str]], a
     with open_client(address) as client:
         summary.dashboard = dashboard(client)
         return run_on_cluster(engine, client, items_from_sources(sources, summary, on_problem, on_advance), summary,
-                              known=known, on_problem=on_problem, on_advance=on_advance, task=task)
+                              known=known, on_problem=on_problem, on_advance=on_advance, task=task,
+                              after_write=after_write)
 
 
 def items_from_sources(sources: list[Source], summary: Summary, on_problem: Problem | None,
@@ -480,7 +484,8 @@ def _size(source: Source) -> int:
 
 def reparse_on_cluster(engine: Engine, address: str, *, everything: bool = False, failed: bool = False,
                        on_problem: Problem | None = None, on_advance: Advance | None = None,
-                       on_total: Callable[[int], None] | None = None) -> Summary:
+                       on_total: Callable[[int], None] | None = None,
+                       after_write: AfterWrite | None = None) -> Summary:
     """`ingest.reparse` on the cluster: the stored bytes are shipped to the workers."""
     _check_database(engine, address)
     try:
@@ -494,4 +499,5 @@ def reparse_on_cluster(engine: Engine, address: str, *, everything: bool = False
     items = (Item(job.name, job.data, job.size, job.document_id) for job in reparse_jobs(engine, ids))
     with open_client(address) as client:
         summary.dashboard = dashboard(client)
-        return run_on_cluster(engine, client, items, summary, on_problem=on_problem, on_advance=on_advance)
+        return run_on_cluster(engine, client, items, summary, on_problem=on_problem, on_advance=on_advance,
+                              after_write=after_write)

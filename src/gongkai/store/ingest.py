@@ -312,6 +312,12 @@ Problem = Callable[[str, str], None]
 Advance = Callable[[Summary], None]
 
 
+# What the caller has done with each batch of written reports, in the batch's transaction, given
+# (report id, document id, the worker's result) for each: gongkai.review's hook stores their
+# outcomes, filings and cross-year pairs. The store itself knows nothing of what lies above it.
+AfterWrite = Callable[[Connection, list[tuple[int, int, dict[str, Any]]]], None]
+
+
 class Writer:
     """The one writer: buffers results and commits them in short transactions.
 
@@ -323,8 +329,9 @@ class Writer:
     """
 
     def __init__(self, engine: Engine, summary: Summary, batch: int = 64, interval: float = 1.0,
-                 on_problem: Problem | None = None) -> None:
+                 on_problem: Problem | None = None, after_write: AfterWrite | None = None) -> None:
         self.engine = engine
+        self.after_write = after_write
         self.summary = summary
         self.batch = batch
         self.interval = interval
@@ -410,8 +417,8 @@ class Writer:
             write_cells(conn, cell_rows)
         if finding_rows:
             conn.execute(insert(findings), finding_rows)
-        if written:
-            _review(conn, written)
+        if written and self.after_write is not None:
+            self.after_write(conn, written)
         return counts
 
 
@@ -434,15 +441,6 @@ def _database_errors(engine: Engine) -> Iterator[None]:
             raise
         raise StoreError(display_name(engine.url.render_as_string(hide_password=False)),
                          f"无法写入数据库 (cannot write: {_reason(exc)})") from exc
-
-
-def _review(conn: Connection, written: list[tuple[int, int, dict[str, Any]]]) -> None:
-    """Outcomes, filings and cross-year pairs of the written reports (gongkai.review, where installed)."""
-    try:
-        from gongkai.review.hook import after_write
-    except ImportError:
-        return
-    after_write(conn, written)
 
 
 # Built once: constructing a statement per document costs more than executing it.
@@ -604,14 +602,15 @@ Task = Callable[[str, bytes, bool], dict[str, Any]]
 
 def run(engine: Engine, jobs: Iterable[Job], *, workers: int = 0, summary: Summary | None = None,
         on_problem: Problem | None = None, on_advance: Advance | None = None, batch: int = 64,
-        task: Task = worker.pooled) -> Summary:
-    """Parse the jobs (in a pool of `workers` processes; 1: in this process) and store the results.
+        task: Task = worker.pooled, after_write: AfterWrite | None = None) -> Summary:
+    """Parse the jobs (in a pool of `workers` processes; 1: in this process) and store the results,
+    calling `after_write` on each batch written.
 
     Ctrl-C or SIGTERM stops it: results already parsed are written, work in flight is dropped, and
     the summary says `interrupted`. `task` is what a pool worker runs on each document.
     """
     summary = summary or Summary()
-    writer = Writer(engine, summary, batch=batch, on_problem=on_problem)
+    writer = Writer(engine, summary, batch=batch, on_problem=on_problem, after_write=after_write)
     workers = workers or os.cpu_count() or 1
     start = time.monotonic()
 
@@ -776,8 +775,9 @@ def ingest_jobs(sources: Iterable[Source], known: set[str], summary: Summary, on
 def ingest(engine: Engine, paths: Iterable[str | os.PathLike[str]], *, workers: int = 0,
            on_problem: Problem | None = None, on_advance: Advance | None = None,
            on_total: Callable[[int], None] | None = None, exclude: Iterable[Path] = (),
-           follow_links: bool = False) -> Summary:
-    """Store every document under the paths that is not stored yet (never the database's own files)."""
+           follow_links: bool = False, after_write: AfterWrite | None = None) -> Summary:
+    """Store every document under the paths that is not stored yet (never the database's own files),
+    calling `after_write` on each batch written (gongkai.review.hook.after_write: its outcomes …)."""
     summary = Summary()
     try:
         with interruptible():
@@ -789,7 +789,8 @@ def ingest(engine: Engine, paths: Iterable[str | os.PathLike[str]], *, workers: 
         summary.interrupted = True
         return summary
     jobs = ingest_jobs(sources, known, summary, on_problem, on_advance)
-    return run(engine, jobs, workers=workers, summary=summary, on_problem=on_problem, on_advance=on_advance)
+    return run(engine, jobs, workers=workers, summary=summary, on_problem=on_problem, on_advance=on_advance,
+               after_write=after_write)
 
 
 def reparse_targets(engine: Engine, *, everything: bool = False, failed: bool = False) -> list[int]:
@@ -825,8 +826,9 @@ def reparse_jobs(engine: Engine, ids: list[int], chunk: int = 64) -> Iterator[Jo
 
 def reparse(engine: Engine, *, everything: bool = False, failed: bool = False, workers: int = 0,
             on_problem: Problem | None = None, on_advance: Advance | None = None,
-            on_total: Callable[[int], None] | None = None) -> Summary:
-    """Parse stored documents again (from their stored bytes) and replace their reports."""
+            on_total: Callable[[int], None] | None = None, after_write: AfterWrite | None = None) -> Summary:
+    """Parse stored documents again (from their stored bytes) and replace their reports, calling
+    `after_write` on each batch written."""
     try:
         with interruptible():
             ids = reparse_targets(engine, everything=everything, failed=failed)
@@ -834,4 +836,5 @@ def reparse(engine: Engine, *, everything: bool = False, failed: bool = False, w
         return Summary(interrupted=True)
     if on_total:
         on_total(len(ids))
-    return run(engine, reparse_jobs(engine, ids), workers=workers, on_problem=on_problem, on_advance=on_advance)
+    return run(engine, reparse_jobs(engine, ids), workers=workers, on_problem=on_problem, on_advance=on_advance,
+               after_write=after_write)

@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from gongkai.formats import all_formats
-from gongkai.model import Cell, Finding, Provenance, Report, Section, TableSeen
+from gongkai.model import Cell, Finding, Outcome, Provenance, Report, Section, TableSeen
 from gongkai.store.region import derive_region
 from gongkai.text import nfkc
 
@@ -79,6 +79,19 @@ def finding_rows(findings: list[Finding]) -> list[dict[str, Any]]:
             "cells": data.get("cells") or None, "expected": data.get("expected"), "found": data.get("found"),
             "locations": [provenance_json(p) for p in f.locations] or None, "inferred": data.get("inferred"),
         })
+    return rows
+
+
+def outcome_rows(items: list[Outcome], scope: str, related: Any = None) -> list[dict[str, Any]]:
+    """Rows of the outcomes table (with every column but the report's id) for rule instances' outcomes."""
+    rows = []
+    for o in items:
+        data = o.model_dump(mode="json")
+        rows.append({"scope": scope, "rule": o.rule, "status": o.status, "severity": o.severity, "message": o.message,
+                     "cells": data["cells"] or None, "values": data["values"] or None, "expected": data["expected"],
+                     "found": data["found"], "reading": o.reading,
+                     "locations": [provenance_json(p) for p in o.locations] or None, "related": related,
+                     "fingerprint": o.fingerprint()})
     return rows
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from gongkai.document import LoadError
 from gongkai.model import Finding, Report
 from gongkai.store.db import compress
-from gongkai.store.records import cell_rows, finding_rows, report_row
+from gongkai.store.records import cell_rows, finding_rows, outcome_rows, report_row
 
 Checker = Callable[..., list[Finding]]
 _checker: Checker | bool | None = False  # False: not looked up yet
@@ -226,13 +226,14 @@ def failed(data: bytes, keep_content: bool, error: str | None) -> dict[str, Any]
 
 
 def outcomes(report: Report) -> list[dict[str, Any]] | None:
-    """Every rule instance's outcome as rows (gongkai.review), or None where it is not installed."""
+    """Every rule instance's outcome as rows of the outcomes table, or None where the checker is not
+    installed (made here, in the worker, with the rest of the report's rows)."""
     try:
-        from gongkai.review.outcomes import evaluate_rows
+        from gongkai.check import evaluate
     except ImportError:
         return None
     try:
-        return evaluate_rows(report)
+        return outcome_rows(evaluate(report), "report")
     except Exception:  # a checker bug must not lose the report (its findings are stored already)
         return None
 

@@ -12,8 +12,9 @@ from sqlalchemy import Engine, select
 
 from gongkai.formats import DEFAULT_FORMAT, Format, load_format, split_term
 from gongkai.model import Finding, Report
+from gongkai.read.data import DataError, report_from_flat
 from gongkai.render.layout import table_grid
-from gongkai.render.template import DataError, blank_report, for_rendering, report_from_flat
+from gongkai.render.template import blank_report, for_rendering
 from gongkai.store.query import load_report
 from gongkai.store.schema import reports
 
@@ -27,6 +28,15 @@ def stored_report(engine: Engine, agency: str, year: int) -> Report | None:
         report_id = conn.scalar(select(reports.c.id).where(reports.c.agency == agency, reports.c.year == year)
                                 .order_by(reports.c.id.desc()).limit(1))
         return load_report(conn, report_id).report if report_id else None
+
+
+def filing_state(engine: Engine, agency: str, year: int) -> str | None:
+    """The submission state of the body's report for the year (None: nothing stored yet)."""
+    from gongkai.review.workflow import state
+
+    with engine.connect() as conn:
+        report_id = conn.scalar(select(reports.c.id).where(reports.c.agency == agency, reports.c.year == year).limit(1))
+        return state(conn, report_id) if report_id else None
 
 
 def carry_overs(fmt: Format, previous: Report) -> dict[str, Any]:
@@ -100,12 +110,13 @@ def document_bytes(report: Report) -> tuple[str, bytes]:
 def store(engine: Engine, report: Report) -> int:
     """Store the submitted report through the ingest (parsed back from its rendering, then checked);
     returns the new report's id."""
+    from gongkai.review.hook import after_write
     from gongkai.store.ingest import Job, run
     from gongkai.store.schema import documents
 
     name, data = document_bytes(report)
     digest = hashlib.sha256(data).hexdigest()
-    run(engine, [Job(name, digest, len(data), data)], workers=1)
+    run(engine, [Job(name, digest, len(data), data)], workers=1, after_write=after_write)
     with engine.connect() as conn:
         return conn.scalar(select(reports.c.id).join(documents, documents.c.id == reports.c.document_id)
                            .where(documents.c.sha256 == digest))

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select, union
 
 from gongkai.ledger import documents, store
 from gongkai.ledger.deadlines import current_deadline, receipt_date, reply_deadline
-from gongkai.ledger.models import Application, Channel, Event, EventKind
+from gongkai.ledger.models import Appeal, Application, Channel, Event, EventKind, RegisterItem
 from gongkai.ledger.roles import LedgerError, current_roles
 from gongkai.ledger.workdays import CalendarError, working_days_between
 from gongkai.store.region import place, region_prefix
@@ -32,6 +32,7 @@ Signed = Annotated[User, Depends(signed_in)]
 Writer = Annotated[User, Depends(writer)]
 Page = Callable[..., HTMLResponse]
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
+Record = TypeVar("Record", Application, RegisterItem, Appeal)
 DUE_SOON = 5  # working days: what the front page lists as due soon
 
 
@@ -64,11 +65,32 @@ def require_write(user: User, body: str) -> None:
     require_read(user, body)
 
 
-def visible_bodies(conn: Connection, user: User) -> list[str]:
+def visible_bodies(conn: Connection, user: User, *tables: Table) -> list[str]:
+    """The bodies with records in these ledger tables (default: the applications) the user may read."""
     if user.role == "author":
         return [user.scope] if user.scope else []
-    names = conn.scalars(select(ledger_applications.c.body).distinct().order_by(ledger_applications.c.body))
+    query = union(*(select(t.c.body) for t in tables or (ledger_applications,)))
+    names = sorted(set(conn.scalars(query)))
     return [name for name in names if can_read(user, name)]
+
+
+def bodies_for(conn: Connection, user: User, body: str | None, *tables: Table) -> list[str]:
+    """The one body asked for (if the user may read it: else 403), or every body the user may read."""
+    if body:
+        require_read(user, body)
+        return [body]
+    return visible_bodies(conn, user, *tables)
+
+
+def write_body(user: User, given: str | None) -> str:
+    """The body a write goes to: an author's own whatever the form says, the one given by an
+    administrator; refused (403) for anyone else."""
+    auth.require(user, "admin", "author")
+    body = user.scope if user.role == "author" else (given or "").strip()[:200]
+    if not body:
+        raise AuthError(400, "请填写单位名称")
+    require_write(user, body)
+    return body
 
 
 # ---- what the pages show -----------------------------------------------------------------------
@@ -135,7 +157,7 @@ def deadline_view(app: Application) -> dict[str, Any]:
             "overdue": left is not None and left < 0, "problem": problem}
 
 
-def _date(form: Any, name: str, label: str, required: bool = False) -> dt.date | None:
+def form_date(form: Any, name: str, label: str, required: bool = False) -> dt.date | None:
     text = str(form.get(name) or "").strip()
     if not text:
         if required:
@@ -147,7 +169,7 @@ def _date(form: Any, name: str, label: str, required: bool = False) -> dt.date |
         raise LedgerError(f"{label}「{text[:20]}」不是日期（应为 2026-09-28 这样的格式）") from None
 
 
-def _text(form: Any, name: str, limit: int = 2000) -> str | None:
+def form_text(form: Any, name: str, limit: int = 2000) -> str | None:
     text = str(form.get(name) or "").strip()
     return text[:limit] or None
 
@@ -158,15 +180,15 @@ def application_from_form(form: Any, body: str) -> tuple[Application, str]:
     if channel_name not in Channel.__members__:
         raise LedgerError("请选择申请方式")
     channel = Channel[channel_name]
-    submitted = _date(form, "submitted_on", "提交日期")
-    confirmed = _date(form, "confirmed_on", "签收或确认日期")
+    submitted = form_date(form, "submitted_on", "提交日期")
+    confirmed = form_date(form, "confirmed_on", "签收或确认日期")
     received, why = receipt_date(channel, submitted, signed_for_on=confirmed if channel is Channel.post else None,
                                  confirmed_on=confirmed)
     try:
         app = Application(body=body, applicant_type=str(form.get("applicant_type") or ""), channel=channel,
-                          received_on=received, submitted_on=submitted, applicant_name=_text(form, "applicant_name", 200),
-                          contact=_text(form, "contact", 200), content=_text(form, "content"),
-                          number=_text(form, "number", 100), handler=_text(form, "handler", 100))
+                          received_on=received, submitted_on=submitted, applicant_name=form_text(form, "applicant_name", 200),
+                          contact=form_text(form, "contact", 200), content=form_text(form, "content"),
+                          number=form_text(form, "number", 100), handler=form_text(form, "handler", 100))
     except ValidationError as exc:
         raise LedgerError("登记内容无效") from exc
     store.validate_application(app)
@@ -180,23 +202,28 @@ def event_from_form(form: Any, user: User) -> Event:
     days = str(form.get("days") or "").strip()
     if days and not days.isdigit():
         raise LedgerError(f"工作日数「{days[:10]}」不是整数")
-    return Event(kind=EventKind[kind], on=_date(form, "on", "日期", required=True), days=int(days) if days else None,
-                 outcome=_text(form, "outcome", 128), approver=_text(form, "approver", 100), note=_text(form, "note"),
+    return Event(kind=EventKind[kind], on=form_date(form, "on", "日期", required=True), days=int(days) if days else None,
+                 outcome=form_text(form, "outcome", 128), approver=form_text(form, "approver", 100), note=form_text(form, "note"),
                  by=user.username)
 
 
 # ---- the routes ---------------------------------------------------------------------------------
 
 
-def readable_application(request: Request, user: User, application_id: int) -> Application:
-    """The application, if it exists (404) and the user may read its body's ledger (403)."""
+def readable(request: Request, user: User, load: Callable[[Connection, int], Record], record_id: int, missing: str) -> Record:
+    """A ledger record (application, register item, appeal), if it exists (404 `missing`) and the
+    user may read its body's ledger (403)."""
     with engine_of(request).connect() as conn:
         try:
-            application = store.get_application(conn, application_id)
+            record = load(conn, record_id)
         except LedgerError as exc:
-            raise AuthError(404, "没有这件申请") from exc
-    require_read(user, application.body)
-    return application
+            raise AuthError(404, missing) from exc
+    require_read(user, record.body)
+    return record
+
+
+def readable_application(request: Request, user: User, application_id: int) -> Application:
+    return readable(request, user, store.get_application, application_id, "没有这件申请")
 
 
 def add(app: FastAPI, page: Page) -> None:
@@ -209,11 +236,7 @@ def add(app: FastAPI, page: Page) -> None:
                     body: Annotated[str | None, Query(max_length=200)] = None,
                     handler: Annotated[str | None, Query(max_length=100)] = None) -> Response:
         with engine_of(request).connect() as conn:
-            bodies = visible_bodies(conn, user)
-            if body:
-                require_read(user, body)
-                bodies = [body]
-            rows = application_rows(conn, bodies, today(), handler or None)
+            rows = application_rows(conn, bodies_for(conn, user, body), today(), handler or None)
         return page(request, "ledger_list.html", {"rows": rows, "body": body, "handler": handler, "today": today(),
                                                   **form_context(user)})
 
@@ -232,10 +255,7 @@ def add(app: FastAPI, page: Page) -> None:
     async def register(request: Request, user: Writer) -> Response:
         auth.require(user, "admin", "author")
         form = await request.form()
-        body = user.scope if user.role == "author" else str(form.get("body") or "").strip()[:200]
-        if not body:
-            raise AuthError(400, "请填写单位名称")
-        require_write(user, body)
+        body = write_body(user, str(form.get("body") or ""))
         try:
             application, why = application_from_form(form, body)
             application_id = store.create_application(engine_of(request), application, by=user.username)

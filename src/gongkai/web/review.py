@@ -31,10 +31,11 @@ BLANK_WORDS = {"空", "空白", "blank"}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def report_context(conn: Connection, report_id: int, tables: list[tuple[str, list[list[ShownCell]]]]) -> dict[str, Any]:
-    """What the report page shows of the review: the outcomes and their counts, the corrected cells'
-    histories; the corrected cells in `tables` are marked as corrected (in place)."""
-    items = outcome_store.report_outcomes(conn, report_id)
+def report_context(conn: Connection, report_id: int, tables: list[tuple[str, list[list[ShownCell]]]],
+                   items: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the report page shows of the review: the outcomes (`items`, the report's report_outcomes)
+    and their counts, the corrected cells' histories; the corrected cells in `tables` are marked as
+    corrected (in place)."""
     try:
         histories = correction_store.history(conn, report_id)
     except ReviewError:  # a report without agency or year has no filing: nothing can be corrected

@@ -11,10 +11,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from gongkai.model import Provenance
+from gongkai.review import outcomes as outcome_store
+from gongkai.review.bodies import KINDS
+from gongkai.review.common import ReviewError
 from gongkai.store.query import Filters
 from gongkai.store.records import provenance_json
 from gongkai.store.schema import reports
-from gongkai.web import auth, data, fill, review
+from gongkai.web import auth, data, filing, fill, regions, review
 from gongkai.web.app import (
     LOGIN_CSRF_COOKIE,
     admin_writer,
@@ -135,9 +138,10 @@ def add(app: FastAPI, page: Page) -> None:
     # ---- 工作台 -------------------------------------------------------------------------------
 
     @app.get("/", include_in_schema=False)
-    def dashboard(request: Request, user: Signed) -> Response:
+    def dashboard(request: Request, user: Signed, year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> Response:
         engine = engine_of(request)
         with engine.connect() as conn:
+            filed = regions.dashboard_context(conn, user, year)
             by_year = []
             for year, n in conn.execute(user.filters().apply(
                     select(reports.c.year, func.count()).group_by(reports.c.year).order_by(reports.c.year.desc()))):
@@ -145,7 +149,7 @@ def add(app: FastAPI, page: Page) -> None:
                     select(func.count()).select_from(reports))) if year is not None else None
                 by_year.append({"year": year, "reports": n, "with_errors": with_errors})
         return page(request, "dashboard.html", {"by_year": by_year, "audit": recent_audit(engine, user),
-                                                "jobs": recent_jobs(engine, user)})
+                                                "jobs": recent_jobs(engine, user), "kinds": KINDS, **filed})
 
     # ---- 报告列表 and 报告 ----------------------------------------------------------------------
 
@@ -162,8 +166,11 @@ def add(app: FastAPI, page: Page) -> None:
         stored = report_of(request, user, report_id)
         tables = data.report_tables(stored)
         with engine_of(request).connect() as conn:
-            reviewed = review.report_context(conn, report_id, tables)
-        return page(request, "report.html", {"stored": stored, "report": stored.report, "tables": tables, **reviewed})
+            items = outcome_store.report_outcomes(conn, report_id)
+            reviewed = review.report_context(conn, report_id, tables, items)
+            filed = filing.filing_context(conn, report_id, items)
+        return page(request, "report.html", {"stored": stored, "report": stored.report, "tables": tables, **reviewed,
+                                             **filed})
 
     @app.get("/reports/{report_id}/cells/{key}", include_in_schema=False)
     def cell_source(request: Request, user: Signed, report_id: Id, key: str) -> Response:
@@ -279,13 +286,20 @@ def add(app: FastAPI, page: Page) -> None:
             raise AuthError(400, exc.problem) from exc
         errors = [f for f in fill.check(report) if f.severity == "error"]
         override = str(form.get("override") or "").strip() if user.role == "admin" else ""
-        if errors and not override:
+        problem = f"有 {len(errors)} 项错误，未提交；请核对后再提交。" if errors and not override else None
+        if fill.filing_state(engine_of(request), report.agency, report.year) in ("submitted", "accepted"):
+            problem = f"{report.year} 年度报告已报送，审核退回后才能修改重新报送。"
+        if problem:
             return page(request, "fill.html", {"report": report, "notes": [], "grids": fill.form_grids(report),
-                                               "error": f"有 {len(errors)} 项错误，未提交；请核对后再提交。"}, status=422)
+                                               "error": problem}, status=422)
         report_id = fill.store(engine_of(request), report)
         with engine_of(request).begin() as conn:
             auth.record(conn, user, "report.submit", f"report:{report_id}",
                         {"agency": report.agency, "year": report.year, "errors": len(errors), "override": override or None})
+        try:  # the filing moves to 已报送 unless the stored checks (cross-year ones too) block it
+            filing.move(request, user, report_id, "submit", override=override or None)
+        except ReviewError:
+            return RedirectResponse(f"/reports/{report_id}#submission", status_code=303)
         return RedirectResponse(f"/reports/{report_id}", status_code=303)
 
     # ---- 统计 ---------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
+from gongkai.review.common import STATE_NAMES as FILING_STATES
 from gongkai.store.db import connect
 from gongkai.store.query import NotFound
-from gongkai.web import auth, data, ledger, review, routes
+from gongkai.web import auth, data, filing, ledger, ledger_api, ledger_records, regions, review, routes
 from gongkai.web.app import HERE, OUTCOMES, SAFE_METHODS, SECURITY_HEADERS
 from gongkai.web.auth import AuthError
 from gongkai.web.uploads import JobRunner, Limits
@@ -47,7 +48,8 @@ def create_app(db: str | None = None, *, secure_cookies: bool | None = None, upl
     app.state.limits = limits
     app.state.secure_cookies = secure_cookies
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(roles=auth.ROLES, states=data.STATE_NAMES, outcomes=OUTCOMES, quote=quote)
+    templates.env.globals.update(roles=auth.ROLES, states=data.STATE_NAMES, outcomes=OUTCOMES, quote=quote,
+                                 filing_states=FILING_STATES)
     templates.env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.1f}%"
     templates.env.filters["num"] = lambda v: "—" if v is None else f"{v:,}"
     app.state.templates = templates
@@ -79,6 +81,10 @@ def create_app(db: str | None = None, *, secure_cookies: bool | None = None, upl
         return templates.TemplateResponse(request, template, {"user": user, **context}, status_code=status)
 
     routes.add(app, page)
+    ledger_records.add(app, page)  # before ledger's /ledger/{id}
     ledger.add(app, page)
+    ledger_api.add(app)
     review.add(app, page)
+    filing.add(app, page)
+    regions.add(app, page)
     return app

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from gongkai.read import sniff
+from gongkai.review.hook import after_write
 from gongkai.store.ingest import Job, Summary, _member_name, run, stored_hashes
 from gongkai.store.schema import documents, job_files, reports, upload_jobs
 
@@ -237,7 +238,7 @@ class JobRunner:
                 last[0] = time.monotonic()
                 self._progress(job_id, offset + already + summary.done, by_hash, known)
 
-        summary = run(self.engine, iter(jobs), workers=self.workers, on_advance=advance)
+        summary = run(self.engine, iter(jobs), workers=self.workers, on_advance=advance, after_write=after_write)
         self._progress(job_id, offset + len(files), by_hash, known, final=True)
         with self.engine.begin() as conn:
             conn.execute(update(upload_jobs).where(upload_jobs.c.id == job_id).values(
