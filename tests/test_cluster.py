@@ -1,8 +1,8 @@
 """Ingest on a Dask cluster (issue 17): a LocalCluster of 2 worker processes started here ingests a
 folder of mixed reports (text, a zip member shipped as bytes, a PDF with a text layer, a two-page
 scan split by page) into SQLite and PostgreSQL and stores exactly what a local ingest stores; a
-worker killed mid-run loses nothing and stores nothing twice; a document that kills its worker
-twice is stored as failed."""
+worker killed mid-run loses nothing and stores nothing twice, and its Nanny starts it again; a
+document that kills its worker twice is stored as failed, and the workers it killed come back."""
 
 from __future__ import annotations
 
@@ -91,6 +91,18 @@ def local_result(mixed, tmp_path_factory) -> dict[str, tuple]:
     return contents_of(db)
 
 
+def restarted(client, workers: int, gone: set[int], seconds: float = 240) -> bool:
+    """Whether the cluster is back to `workers` workers, none of them a process in `gone` (a worker
+    takes 20–80 s to start on a loaded 2-core machine)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = set(client.run(os.getpid).values())
+        if len(pids) == workers and not pids & gone:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def test_a_cluster_stores_exactly_what_a_local_ingest_stores(scheduler, db, mixed, local_result):
     engine = connect(db)
     summary = ingest_on_cluster(engine, [mixed], scheduler)
@@ -132,7 +144,8 @@ def test_a_worker_killed_mid_run_loses_nothing_and_stores_nothing_twice(schedule
             time.sleep(0.05)
         pid = next(iter(client.run(os.getpid).values()))
         os.kill(pid, signal.SIGKILL)
-    run.join(timeout=300)
+        run.join(timeout=300)
+        assert restarted(client, 2, {pid})
     summary = outcome["summary"]
     assert (summary.parsed, summary.failed, summary.duplicates) == (count, 0, 0), summary.problems
     with engine.connect() as conn:
@@ -142,17 +155,20 @@ def test_a_worker_killed_mid_run_loses_nothing_and_stores_nothing_twice(schedule
     engine.dispose()
 
 
-def test_a_document_that_kills_its_worker_twice_is_stored_as_failed(tmp_path):
+def test_a_document_that_kills_its_worker_twice_is_stored_as_failed(scheduler, tmp_path):
+    from distributed import Client
+
     folder = tmp_path / "in"
     write_reports(folder, range(3))
     (folder / "crash.txt").write_text((folder / "report_00000.txt").read_text(encoding="utf-8") + "\n")
     engine = connect(tmp_path / "gongkai.db")
-    # Three workers: the two that crash.txt kills need not come back for the others to be parsed.
-    local = local_cluster(3)
-    try:
-        summary = ingest_on_cluster(engine, [folder], local.scheduler_address, task=store_helpers.cluster_crashing_items)
-    finally:
-        local.close()
+    with Client(scheduler) as client:
+        before = set(client.run(os.getpid).values())
+        # crash.txt kills the worker of its batch, then, run alone, the other one: both workers are
+        # gone, and the three reports left are parsed once the Nannies have started them again.
+        summary = ingest_on_cluster(engine, [folder], scheduler, task=store_helpers.cluster_crashing_items)
+        assert restarted(client, 2, set())
+        assert set(client.run(os.getpid).values()) != before
     assert (summary.parsed, summary.failed) == (3, 1)
     with engine.connect() as conn:
         row = conn.execute(select(documents.c.name, documents.c.error).where(documents.c.status == "failed")).one()

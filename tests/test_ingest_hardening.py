@@ -114,6 +114,39 @@ def test_hostile_folder_stores_every_good_report_once_and_each_bad_one_with_its_
     engine.dispose()
 
 
+def padded_report(path: Path, megabytes: int) -> Path:
+    """A text report whose last section runs on for megabytes of prose: within the file size limit,
+    and costing its worker several times its size to read and parse."""
+    text = render_markdown(synth_report(98), tables="tabs")
+    paragraph = "本机关依法做好政府信息公开工作，进一步规范办理流程，提高答复质量。\n\n"
+    path.write_text(text + paragraph * (megabytes * 2**20 // len(paragraph.encode())), encoding="utf-8")
+    return path
+
+
+def test_a_document_past_its_memory_budget_fails_alone_with_the_limit_named(tmp_path):
+    folder = tmp_path / "in"
+    write_reports(folder, range(GOOD))
+    large = padded_report(folder / "large.txt", 20)
+    db = str(tmp_path / "gongkai.db")
+    env = {**os.environ, "GONGKAI_DOC_MEMORY_MB": "24"}  # a report adds a few MB; this one adds ~70
+    done = subprocess.run([sys.executable, "-m", "gongkai", "ingest", str(folder), "--db", db, "--workers", "2",
+                           "--no-progress"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    (line,) = done.stderr.splitlines()  # one line, naming the file and the limit
+    assert str(large) in line and "内存超限" in line and "GONGKAI_DOC_MEMORY_MB=24" in line
+    assert f"新入库报告 {GOOD} 份" in done.stdout and "解析失败 1 份" in done.stdout
+
+    engine = connect(db)
+    with engine.connect() as conn:
+        rows = {Path(r.name).name: r for r in conn.execute(select(documents))}
+        assert conn.scalar(select(func.count()).select_from(reports)) == GOOD
+    engine.dispose()
+    assert sorted(rows) == sorted([f"report_{i:05d}.txt" for i in range(GOOD)] + ["large.txt"])
+    assert rows["large.txt"].status == "failed" and "GONGKAI_DOC_MEMORY_MB=24" in rows["large.txt"].error
+    assert all(r.status == "parsed" for name, r in rows.items() if name != "large.txt")
+
+
 def zlib_bytes(conn, document_id: int) -> bytes:
     import zlib
 

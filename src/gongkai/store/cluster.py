@@ -154,13 +154,24 @@ def _cluster_page_map(function: Callable[..., Any], data: bytes, pages: list[int
 CONFIG = {"distributed.scheduler.allowed-failures": 0, "distributed.admin.system-monitor.gil.enabled": False}
 
 
+# A LocalCluster (a SpecCluster) closes the Nanny of a worker that died when no worker of its name
+# is back on the scheduler within this time (distributed's default: 15 s), killing the worker its
+# Nanny is restarting. A worker takes 20–80 s to start on this 2-core machine under load (measured
+# at load averages of 8–30), so with the default a killed worker never came back and the cluster
+# shrank for good. Longer than NO_WORKERS_SECONDS: the run ends before a restart is given up.
+LOST_WORKER_TIMEOUT = "600s"
+
+
 def local_cluster(n: int) -> Any:
     """A LocalCluster of n worker processes of one thread each (the parser holds the GIL; OCR gets
     one core per worker), started with Ctrl-C ignored: the worker processes inherit that, and the
-    ingest decides what an interruption keeps."""
+    ingest decides what an interruption keeps. A worker that dies is restarted by its Nanny."""
     import dask
     from distributed import LocalCluster
 
+    # Set for the process, not within the block below: it is read when a worker dies, in the
+    # cluster's event loop. It concerns only clusters started here (SpecClusters).
+    dask.config.set({"distributed.deploy.lost-worker-timeout": LOST_WORKER_TIMEOUT})
     with dask.config.set(CONFIG), _sigint_ignored():
         return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                             silence_logs=logging.ERROR, env={"GONGKAI_OCR_THREADS": "1"})
