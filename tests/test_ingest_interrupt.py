@@ -21,7 +21,7 @@ from gongkai.store.db import connect
 from gongkai.store.schema import cells, documents, reports
 from store_helpers import database, stored, write_reports
 
-COUNT = 300
+COUNT = 1000  # enough that 10 interrupts 0–1.5 s apart come before the end on a fast, idle machine
 INTERRUPTS = 10  # per database: 20 in the test run
 
 
