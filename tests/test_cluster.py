@@ -96,7 +96,8 @@ def restarted(client, workers: int, gone: set[int], seconds: float = 240) -> boo
     takes 20–80 s to start on a loaded 2-core machine)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        pids = set(client.run(os.getpid).values())
+        # A worker just killed may still be listed: its answer is an error, and it is not counted.
+        pids = {pid for pid in client.run(os.getpid, on_error="return").values() if isinstance(pid, int)}
         if len(pids) == workers and not pids & gone:
             return True
         time.sleep(0.5)
