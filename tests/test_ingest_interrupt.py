@@ -21,7 +21,7 @@ from gongkai.store.db import connect
 from gongkai.store.schema import cells, documents, reports
 from store_helpers import database, stored, write_reports
 
-# Enough that ten Ctrl-Cs, each 0–0.75 s into a run, come before the end on a fast, idle machine. Not
+# Enough that ten Ctrl-Cs, each 0–0.4 s into a run, come before the end on a fast, idle machine. Not
 # more: the synthetic reports repeat their bodies, and a filing's versions are compared at each
 # commit, so a larger corpus of them makes stopping slower than a real corpus would.
 COUNT = 400
@@ -61,7 +61,7 @@ def test_interrupted_at_random_moments_then_resumed(db, tmp_path):
             break
         proc = start(folder, db)
         wait_until_underway(proc, engine, before)
-        time.sleep(rng.uniform(0.0, 0.75))
+        time.sleep(rng.uniform(0.0, 0.4))
         sent = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=30)
@@ -76,7 +76,8 @@ def test_interrupted_at_random_moments_then_resumed(db, tmp_path):
             interrupted += 1
             assert "已中断" in out
         else:
-            assert proc.returncode == 0 and after == COUNT  # it had finished
+            # It had finished: the Ctrl-C came after the work, while the process was exiting.
+            assert proc.returncode in (0, -signal.SIGINT) and after == COUNT
     assert interrupted >= INTERRUPTS // 2
 
     done = subprocess.run([sys.executable, "-m", "gongkai", "ingest", str(folder), "--db", db, "--workers", "2",
