@@ -1,6 +1,9 @@
 """Corpus ingest speed: N generated text reports into a fresh SQLite database, then `stats` over them.
 
-    python bench/ingest_bench.py [--count 10000] [--workers 2] [--db URL] [--keep DIR]
+    python bench/ingest_bench.py [--count 10000] [--workers 2] [--db URL] [--keep DIR] [--no-review]
+
+As `gongkai ingest` does, each batch written also stores the reports' outcomes, versions and
+cross-year pairs (gongkai.review.hook); --no-review measures the store alone.
 
 Goals: ingest ≥ 100 reports/s on 2 cores; stats < 1 s. Prints the figures and asserts nothing.
 """
@@ -16,6 +19,7 @@ import time
 from pathlib import Path
 
 from gongkai.render.markdown import render_markdown
+from gongkai.review.hook import after_write
 from gongkai.store.db import connect
 from gongkai.store.ingest import ingest
 from gongkai.store.query import stats
@@ -46,6 +50,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="parsing processes")
     ap.add_argument("--db", help="database URL (default: a SQLite file in the temporary folder)")
     ap.add_argument("--keep", help="write the reports and database here and keep them")
+    ap.add_argument("--no-review", action="store_true", help="without the review's hook (outcomes, versions, years)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="gongkai-bench-") as tmp:
@@ -60,7 +65,8 @@ def main() -> None:
         db = args.db or str(base / "bench.db")
         engine = connect(db)
         cpu_start = time.process_time()
-        summary = ingest(engine, [folder], workers=args.workers)
+        hook = None if args.no_review else after_write
+        summary = ingest(engine, [folder], workers=args.workers, after_write=hook)
         rate = (summary.parsed + summary.failed) / summary.seconds
         print(f"ingested {summary.parsed} reports ({summary.failed} failed, {summary.skipped} already stored) "
               f"in {summary.seconds:.1f}s with {args.workers} workers: {rate:.0f} reports/s")
@@ -77,7 +83,7 @@ def main() -> None:
             print(f"database: {size / 1e6:.0f} MB on disk")
 
         start = time.perf_counter()
-        again = ingest(engine, [folder], workers=args.workers)
+        again = ingest(engine, [folder], workers=args.workers, after_write=hook)
         print(f"re-ingest of the same files: {again.skipped} skipped, {again.parsed} new, "
               f"in {time.perf_counter() - start:.1f}s")
 

@@ -5,6 +5,7 @@ once; a last run completes with every report stored exactly once."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import re
@@ -18,12 +19,12 @@ from sqlalchemy import func, select
 
 from gongkai.formats import load_format
 from gongkai.store.db import connect
+from gongkai.store.ingest import Job, Summary, Writer
 from gongkai.store.schema import cells, documents, reports
+from gongkai.store.worker import process
 from store_helpers import database, stored, write_reports
 
-# Enough that ten Ctrl-Cs, each 0–0.4 s into a run, come before the end on a fast, idle machine. Not
-# more: the synthetic reports repeat their bodies, and a filing's versions are compared at each
-# commit, so a larger corpus of them makes stopping slower than a real corpus would.
+# Enough that ten Ctrl-Cs, each 0–0.4 s into a run, come before the end on a fast, idle machine.
 COUNT = 400
 INTERRUPTS = 10  # per database: 20 in the test run
 
@@ -107,3 +108,23 @@ def test_a_second_ctrl_c_ends_at_once(tmp_path):
     assert time.monotonic() - sent < 5
     assert proc.returncode in (130, -signal.SIGINT)
     engine.dispose()
+
+
+def test_a_slow_commit_makes_the_writer_write_smaller_batches(tmp_path):
+    """Ctrl-C waits for the commit under way and the last one: when the batches' hook is slow (many
+    versions to compare), the writer commits fewer results at a time, so that each stays short."""
+    commits: list[int] = []
+
+    def slow_hook(conn, written):
+        commits.append(len(written))
+        time.sleep(0.02 * len(written))
+
+    summary = Summary()
+    writer = Writer(connect(str(tmp_path / "gongkai.db")), summary, batch=10, after_write=slow_hook, commit_seconds=0.1)
+    write_reports(tmp_path / "in", range(20))
+    for path in sorted((tmp_path / "in").iterdir()):
+        data = path.read_bytes()
+        writer.add(Job(path.name, hashlib.sha256(data).hexdigest(), len(data), data), process(path.name, data))
+    writer.flush()
+    assert summary.parsed == 20
+    assert commits[0] == 10 and sum(commits) == 20 and max(commits[1:]) <= 5  # 0.1 s at ≥ 0.02 s a report

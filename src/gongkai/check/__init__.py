@@ -35,12 +35,14 @@ _ABOUT_CONFIDENCE = {"low_confidence"}
 
 
 def evaluate(report: Report, previous: Report | None = None, fmt: Format | None = None, *,
-             kinds: Collection[str] | None = None, doubt_low_confidence: bool = True) -> list[Outcome]:
+             kinds: Collection[str] | None = None, rules: Collection[str] | None = None,
+             doubt_low_confidence: bool = True) -> list[Outcome]:
     """Every rule instance of the report's format with its outcome, in the format's rule order.
 
     Cross-year rules are evaluated only with last year's report. A failure that hangs on a figure
     read with low confidence is uncertain, not failed — unless `doubt_low_confidence` is False (a
-    reader checking its own reading wants the figures' verdict). `kinds`: only rules of these kinds.
+    reader checking its own reading wants the figures' verdict). `kinds`, `rules`: only rules of these
+    kinds, only the rules of these ids.
     """
     fmt = fmt or load_format(report.format)
     ctx = Context(report=report, previous=previous, fmt=fmt)
@@ -48,7 +50,7 @@ def evaluate(report: Report, previous: Report | None = None, fmt: Format | None 
     threshold = confidence_threshold(fmt)
     outcomes: list[Outcome] = []
     for rule in fmt.rules:
-        if kinds is not None and rule.kind not in kinds:
+        if (kinds is not None and rule.kind not in kinds) or (rules is not None and rule.id not in rules):
             continue
         check = CHECKS.get(rule.kind)
         if check is None:

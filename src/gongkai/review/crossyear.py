@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select
 from gongkai.formats import load_format
 from gongkai.review import outcomes as outcome_store
 from gongkai.review.common import counted_report, report_meta
-from gongkai.store.query import load_report
+from gongkai.store.query import load_reports
 from gongkai.store.schema import filings, report_versions
 
 
@@ -40,13 +40,12 @@ def pair_years(conn: Connection, filing_ids: set[int]) -> int:
                             .where(filings.c.body_id.in_(bodies))).all()
     counted = {(v.body_id, v.year): v.report_id for v in versions if v.counted}
     results: dict[int, list] = {v.report_id: [] for v in versions if (v.body_id, v.year) in later_years}
-    for body_id, year in sorted(later_years):
-        later_id, earlier_id = counted.get((body_id, year)), counted.get((body_id, year - 1))
-        if later_id is None or earlier_id is None:
-            continue
-        later, earlier = load_report(conn, later_id).report, load_report(conn, earlier_id).report
-        rules = cross_year_rules(later.format)
-        items = [o for o in evaluate(later, previous=earlier) if o.rule in rules]
-        results[later_id] = outcome_store.outcome_rows(items, "cross_year", related=[earlier_id])
+    pairs = [(counted[(body_id, year)], counted[(body_id, year - 1)]) for body_id, year in sorted(later_years)
+             if (body_id, year) in counted and (body_id, year - 1) in counted]
+    loaded = load_reports(conn, {report_id for pair in pairs for report_id in pair})
+    for later_id, earlier_id in pairs:
+        later = loaded[later_id]
+        outcomes = evaluate(later, previous=loaded[earlier_id], rules=cross_year_rules(later.format))
+        results[later_id] = outcome_store.outcome_rows(outcomes, "cross_year", related=[earlier_id])
     outcome_store.store_many(conn, "cross_year", results)  # only the counted version carries them
-    return sum(bool(rows) for rows in results.values())
+    return len(pairs)

@@ -16,10 +16,8 @@ from gongkai.review.versions import attach, refresh
 
 def after_write(conn: Connection, written: list[tuple[int, int, dict[str, Any]]]) -> None:
     """written: (report id, document id, the worker's result) for each report of the batch."""
-    for report_id, _, result in written:
-        rows = result.get("outcomes")
-        if rows:
-            outcome_store.store(conn, report_id, "report", rows)
+    outcome_store.store_many(conn, "report", {report_id: result["outcomes"]
+                                              for report_id, _, result in written if result.get("outcomes")})
     touched = attach(conn, [(report_id, document_id, result["report"]["agency"], result["report"]["year"])
                             for report_id, document_id, result in written])
     refresh(conn, touched)

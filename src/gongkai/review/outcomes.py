@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from functools import cache, lru_cache
-from itertools import repeat
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Dialect, Table, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
-from gongkai.model import Finding, Outcome, Provenance, Report, json_encoder
+from gongkai.model import Finding, Outcome, Provenance, Report
 from gongkai.review.common import ReviewError, filing_of, now, require_reason, require_user
+from gongkai.store.bulk import insert_rows
 from gongkai.store.records import outcome_rows, provenance_from
 from gongkai.store.schema import decisions, findings, outcomes
 
@@ -65,53 +64,6 @@ def store_many(conn: Connection, scope: str, by_report: dict[int, list[dict[str,
         insert_rows(conn, findings, [{**row, "report_id": report_id, "message": row["message"] or "", "inferred": None}
                                      for report_id, row in zip(report_ids, rows, strict=True)
                                      if row["status"] == "failed"])
-
-
-_ENCODE = json_encoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _json(value: Any) -> str:
-    if type(value) is int:
-        return str(value)
-    if type(value) is list and all(type(item) is str for item in value):
-        return _json_keys(tuple(value))  # cells: the same few keys in row after row
-    return _ENCODE(value)
-
-
-@lru_cache(maxsize=4096)
-def _json_keys(keys: tuple[str, ...]) -> str:
-    return _ENCODE(list(keys))
-
-
-@cache
-def _insert_statement(table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
-    columns = [c.name for c in table.columns if c.name != "id"]
-    compiled = insert(table).inline().compile(dialect=dialect, column_keys=columns)  # no RETURNING id
-    return compiled.string, tuple(compiled.positiontup) if compiled.positional else tuple(columns)
-
-
-def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], **columns: list[Any]) -> None:
-    """Insert rows (dicts with every column but id; `columns`: whole columns given apart, one value per
-    row) through the driver, column by column, JSON columns serialised here once: SQLAlchemy's per-row
-    type processing costs more than the statement when a hierarchy check writes tens of thousands."""
-    if not rows:
-        return
-    statement, names = _insert_statement(table, conn.dialect)
-    as_json = _json_columns(table)
-    data = []
-    for name in names:
-        values = columns[name] if name in columns else list(map(dict.get, rows, repeat(name)))
-        data.append([None if v is None else _json(v) for v in values] if name in as_json else values)
-    params = list(zip(*data, strict=True))
-    if conn.dialect.paramstyle in ("named", "pyformat"):
-        conn.exec_driver_sql(statement, [dict(zip(names, p, strict=True)) for p in params])
-    else:
-        conn.exec_driver_sql(statement, params)
-
-
-@cache
-def _json_columns(table: Table) -> frozenset[str]:
-    return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
 
 
 def as_outcome(row: Any) -> Outcome:

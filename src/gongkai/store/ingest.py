@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import hashlib
 import io
 import multiprocessing
@@ -32,11 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 
 from gongkai.formats import format_dirs
 from gongkai.store import worker
+from gongkai.store.bulk import insert_tuples
 from gongkai.store.db import StoreError, decompress, display_name
 from gongkai.store.records import CELL_COLUMNS
 from gongkai.store.schema import cells, contents, documents, findings, reports
@@ -326,14 +326,21 @@ class Writer:
     character), the batch is redone document by document: the stored one is skipped, the refused
     one stored as failed with the database's reason. One document never stops a batch. A problem
     of the database itself (read-only, disk full, gone) ends the run with a StoreError.
+
+    A batch holds at most `batch` results, and fewer when writing them would take longer than
+    `commit_seconds` (the caller's hook may compare versions and years): Ctrl-C waits for the commit under
+    way and the last one, so a short commit is what makes stopping quick.
     """
 
     def __init__(self, engine: Engine, summary: Summary, batch: int = 64, interval: float = 1.0,
-                 on_problem: Problem | None = None, after_write: AfterWrite | None = None) -> None:
+                 on_problem: Problem | None = None, after_write: AfterWrite | None = None,
+                 commit_seconds: float = 0.5) -> None:
         self.engine = engine
         self.after_write = after_write
         self.summary = summary
         self.batch = batch
+        self.limit = batch  # the batch size that keeps a commit within `commit_seconds`, as last measured
+        self.commit_seconds = commit_seconds
         self.interval = interval
         self.on_problem = on_problem
         self.buffer: list[tuple[Job, dict[str, Any]]] = []
@@ -341,13 +348,14 @@ class Writer:
 
     def add(self, job: Job, result: dict[str, Any]) -> None:
         self.buffer.append((job, result))
-        if len(self.buffer) >= self.batch or time.monotonic() - self.last >= self.interval:
+        if len(self.buffer) >= self.limit or time.monotonic() - self.last >= self.interval:
             self.flush()
 
     def flush(self) -> None:
-        self.last = time.monotonic()
+        self.last = start = time.monotonic()
         if not self.buffer:
             return
+        size = len(self.buffer)
         # Ctrl-C waits for the commit and the counts to agree (a second one ends the process).
         with _interrupt_deferred(), _database_errors(self.engine):
             try:
@@ -359,6 +367,8 @@ class Writer:
                     _merge(counts, self._write_alone(item))
             _merge(self.summary, counts)
             self.buffer.clear()
+        per_result = (time.monotonic() - start) / size
+        self.limit = max(1, min(self.batch, int(self.commit_seconds / per_result) if per_result else self.batch))
 
     def _write_alone(self, item: tuple[Job, dict[str, Any]]) -> Summary:
         job, result = item
@@ -449,26 +459,9 @@ _INSERT_CONTENT = insert(contents)
 _INSERT_REPORT = insert(reports)
 
 
-@functools.cache
-def _cells_insert(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
-    compiled = insert(cells).compile(dialect=dialect, column_keys=["report_id", *CELL_COLUMNS])
-    return compiled.string, tuple(compiled.positiontup) if compiled.positional else None
-
-
 def write_cells(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert (report_id, *CELL_COLUMNS) tuples. The statement is SQLAlchemy's; the rows go to the
-    driver as they are (provenance is JSON text already): per-row type processing would add half
-    again to the writer's time, and the one writer is what bounds an ingest."""
-    statement, positions = _cells_insert(conn.dialect)
-    names = ("report_id", *CELL_COLUMNS)
-    if positions == names:
-        params: list[Any] = rows
-    elif positions is not None:
-        order = [names.index(name) for name in positions]
-        params = [tuple(row[i] for i in order) for row in rows]
-    else:
-        params = [dict(zip(names, row, strict=True)) for row in rows]
-    conn.exec_driver_sql(statement, params)
+    """Insert (report_id, *CELL_COLUMNS) tuples (provenance is JSON text already)."""
+    insert_tuples(conn, cells, ("report_id", *CELL_COLUMNS), rows)
 
 
 def _delete_report(conn: Connection, document_id: int) -> None:

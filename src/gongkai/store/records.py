@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from gongkai.formats import all_formats
-from gongkai.model import Cell, Finding, Outcome, Provenance, Report, Section, TableSeen
+from gongkai.model import Cell, Finding, Outcome, Provenance, Report, Section, TableSeen, built
 from gongkai.store.region import derive_region
 from gongkai.text import nfkc
 
@@ -119,8 +119,8 @@ def build_report(row: Any, cell_rows: list[Any], source: str | None = None) -> R
     report.tables = {k: TableSeen.model_validate(t) for k, t in (row.layout or {}).items()}
     order = _order(row.format)
     for c in sorted(cell_rows, key=lambda c: order.get(c.key, len(order))):
-        report.cells[c.key] = Cell(key=c.key, value=typed_value(c.value, c.raw), raw=c.raw,
-                                   provenance=provenance_from(c.provenance), confidence=c.confidence, note=c.note)
+        report.cells[c.key] = built(Cell, key=c.key, value=typed_value(c.value, c.raw), raw=c.raw,
+                                    provenance=provenance_from(c.provenance), confidence=c.confidence, note=c.note)
     return report
 
 

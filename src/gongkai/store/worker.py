@@ -20,8 +20,10 @@ from typing import Any
 
 from gongkai.document import LoadError
 from gongkai.model import Finding, Report
+from gongkai.store.bulk import encode_json
 from gongkai.store.db import compress
 from gongkai.store.records import cell_rows, finding_rows, outcome_rows, report_row
+from gongkai.store.schema import outcomes as outcomes_table
 
 Checker = Callable[..., list[Finding]]
 _checker: Checker | bool | None = False  # False: not looked up yet
@@ -233,7 +235,7 @@ def outcomes(report: Report) -> list[dict[str, Any]] | None:
     except ImportError:
         return None
     try:
-        return outcome_rows(evaluate(report), "report")
+        return encode_json(outcomes_table, outcome_rows(evaluate(report), "report"))
     except Exception:  # a checker bug must not lose the report (its findings are stored already)
         return None
 
