@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import statistics
 import tempfile
@@ -68,6 +69,7 @@ def local(folder: Path, db: str, workers: int) -> Summary:
 def start_cluster(workers: int) -> tuple[Any, Any, float]:
     from distributed import Client
 
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # not its INFO lines as the clusters close
     start = time.perf_counter()
     cluster = local_cluster(workers)
     client = Client(cluster)
