@@ -119,12 +119,16 @@ def test_a_slow_commit_makes_the_writer_write_smaller_batches(tmp_path):
         commits.append(len(written))
         time.sleep(0.02 * len(written))
 
-    summary = Summary()
-    writer = Writer(connect(str(tmp_path / "gongkai.db")), summary, batch=10, after_write=slow_hook, commit_seconds=0.1)
     write_reports(tmp_path / "in", range(20))
+    parsed = []
     for path in sorted((tmp_path / "in").iterdir()):
         data = path.read_bytes()
-        writer.add(Job(path.name, hashlib.sha256(data).hexdigest(), len(data), data), process(path.name, data))
+        parsed.append((Job(path.name, hashlib.sha256(data).hexdigest(), len(data), data), process(path.name, data)))
+    summary = Summary()
+    writer = Writer(connect(str(tmp_path / "gongkai.db")), summary, batch=10, interval=3600, after_write=slow_hook,
+                    commit_seconds=0.1)  # commits by size only, not by the time between them
+    for job, result in parsed:
+        writer.add(job, result)
     writer.flush()
     assert summary.parsed == 20
     assert commits[0] == 10 and sum(commits) == 20 and max(commits[1:]) <= 5  # 0.1 s at ≥ 0.02 s a report
