@@ -101,6 +101,19 @@ def test_a_broken_workbook_fails_in_libreoffice_with_its_name():
 
 
 @needs_libreoffice
+def test_a_workbook_on_a_libreoffice_without_calc_says_that_calc_is_missing(monkeypatch):
+    # Debian installs Writer and Calc apart: with Writer alone, every workbook fails to load, and
+    # "maybe it is broken" would send the user after the wrong thing.
+    import gongkai.libreoffice
+
+    monkeypatch.setattr(gongkai.libreoffice, "lacks_calc", lambda: True)
+    spreadsheet = OLE2_HEADER + bytes(500) + "Workbook".encode("utf-16-le") + bytes(500)
+    with pytest.raises(LoadError, match="需要安装 LibreOffice Calc") as caught:
+        read_office(spreadsheet, "table.xls")
+    assert caught.value.path == "table.xls"
+
+
+@needs_libreoffice
 def test_a_conversion_that_overruns_is_killed():
     start = time.perf_counter()
     with pytest.raises(LoadError, match="超时"):

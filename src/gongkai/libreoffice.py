@@ -26,6 +26,18 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def lacks_calc() -> bool:
+    """Whether the LibreOffice found is known to be without Calc, which reads workbooks (Debian splits
+    it into packages: libreoffice-writer without libreoffice-calc is common). Unknown: False."""
+    found = soffice()
+    if found is None:
+        return False
+    program = Path(found).resolve().parent
+    if not (program / "soffice.bin").exists():  # not a layout we know
+        return False
+    return not any(program.glob("libsclo.*"))
+
+
 def convert(documents: list[tuple[str, bytes]], convert_to: str, timeout: float = TIMEOUT_SECONDS,
             import_filter: str | None = None) -> list[bytes]:
     """Documents given as (file name, bytes) converted in one run, in their order.

@@ -59,6 +59,9 @@ def convert_to_docx(data: bytes, path: str | None, timeout: float = TIMEOUT_SECO
     except libreoffice.ConversionError as exc:
         if "超时" in str(exc):
             raise LoadError(path, str(exc)) from exc
+        if target == "xlsx" and libreoffice.lacks_calc():
+            raise LoadError(path, "需要安装 LibreOffice Calc（libreoffice-calc）才能读取 XLS/ET 工作簿 "
+                                  "(LibreOffice is installed without Calc)") from exc
         raise LoadError(path, f"LibreOffice 无法转换该文件，可能已损坏或不是 Office 文档 (to {target.upper()}: {exc})") from exc
 
 
