@@ -35,16 +35,13 @@ def attach(conn: Connection, items: list[tuple[int, int, str | None, int | None]
     return touched
 
 
-_VERSION_COLUMNS = (report_versions.c.report_id, report_versions.c.document_id, report_versions.c.counted,
-                   report_versions.c.filing_id, documents.c.name, documents.c.kind, documents.c.ingested_at,
-                   reports.c.parser_version)
-
-
 def _versions_of(conn: Connection, filing_ids: Collection[int]) -> dict[int, list[Any]]:
     """Each filing's versions, newest first: by when the document was ingested, then by its id."""
     by_filing: dict[int, list[Any]] = {}
     for row in conn.execute(
-            select(*_VERSION_COLUMNS)
+            select(report_versions.c.report_id, report_versions.c.document_id, report_versions.c.counted,
+                   report_versions.c.filing_id, documents.c.name, documents.c.kind, documents.c.ingested_at,
+                   reports.c.parser_version)
             .join(documents, documents.c.id == report_versions.c.document_id)
             .join(reports, reports.c.id == report_versions.c.report_id)
             .where(report_versions.c.filing_id.in_(sorted(filing_ids)))
@@ -90,14 +87,13 @@ def _differing_cells(conn: Connection, filing_ids: list[int]) -> dict[int, dict[
               .where(filing.in_(filing_ids)).group_by(filing, cells.c.key)
               .having(or_(func.count(distinct(cells.c.value)) > 1, and_(stated > 0, stated < func.count()),
                           func.count() < version_count)))
-    keys: dict[int, set[str]] = {}
+    found: dict[int, dict[str, dict[int, Any]]] = {}
     for row in conn.execute(differ):
-        keys.setdefault(row.filing_id, set()).add(row.key)
-    found: dict[int, dict[str, dict[int, Any]]] = {f: {k: {} for k in ks} for f, ks in keys.items()}
-    if keys:
+        found.setdefault(row.filing_id, {})[row.key] = {}
+    if found:
         for row in conn.execute(select(filing, cells.c.report_id, cells.c.key, cells.c.value, cells.c.raw)
                                 .join(report_versions, report_versions.c.report_id == cells.c.report_id)
-                                .where(filing.in_(list(keys)), cells.c.key.in_(set().union(*keys.values())))):
+                                .where(filing.in_(list(found)), cells.c.key.in_(set().union(*found.values())))):
             of_key = found[row.filing_id].get(row.key)
             if of_key is not None:
                 of_key[row.report_id] = typed_value(row.value, row.raw)
